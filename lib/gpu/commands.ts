@@ -1,0 +1,319 @@
+/**
+ * The command recorder: ops record dispatches, copies, clears and uploads here; `submit()`
+ * encodes everything pending into one command encoder and one queue submission, and `read()`
+ * is the only GPU→CPU synchronisation.
+ *
+ * A training step records forward, backward and the optimiser and then submits once: nothing is
+ * read back inside a step. Uniform values of all dispatches of a submission share one buffer
+ * (256-byte aligned slots) written once; bind groups are cached by their buffers.
+ *
+ * @module
+ */
+
+import { gpuSync, takeUncapturedError } from "./device.ts";
+import type { KernelVariant } from "./dsl.ts";
+import { bufferPool } from "./pool.ts";
+
+/** A byte range of a buffer: what a tensor binds. */
+export interface BufferSlice {
+  readonly buffer: GPUBuffer;
+  /** Byte offset (a multiple of 256 when bound). */
+  readonly offset: number;
+  /** Bytes of data. */
+  readonly bytes: number;
+}
+
+interface DispatchCommand {
+  kind: "dispatch";
+  variant: KernelVariant;
+  uniforms: ArrayBuffer | null;
+  slices: BufferSlice[];
+  groups: [number, number];
+}
+interface CopyCommand {
+  kind: "copy";
+  src: GPUBuffer;
+  srcOffset: number;
+  dst: GPUBuffer;
+  dstOffset: number;
+  size: number;
+}
+interface ClearCommand {
+  kind: "clear";
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+type Command = DispatchCommand | CopyCommand | ClearCommand;
+
+/** Counters for benchmarks and tests. */
+export interface CommandStats {
+  dispatches: number;
+  submits: number;
+  /** GPU→CPU synchronisations (reads). */
+  syncs: number;
+  bindGroupsCreated: number;
+}
+
+/** Counters since the process started (reset with `resetStats`). */
+export const stats: CommandStats = { dispatches: 0, submits: 0, syncs: 0, bindGroupsCreated: 0 };
+
+/** Sets all counters to zero. */
+export function resetStats(): void {
+  stats.dispatches =
+    stats.submits =
+    stats.syncs =
+    stats.bindGroupsCreated =
+      0;
+}
+
+let pending: Command[] = [];
+let stagingInFlight: GPUBuffer[] = [];
+let uniformArena: GPUBuffer | null = null;
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+const bindGroups = new Map<string, GPUBindGroup>();
+const MAX_CACHED_BIND_GROUPS = 20000;
+const UNIFORM_SLOT = 256;
+
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, id = nextBufferId++);
+  return id;
+}
+
+/**
+ * Records one dispatch of a kernel variant over `threads` invocations.
+ *
+ * @param variant the kernel variant (compiled at submit if new)
+ * @param slices one buffer range (a tensor) per declared binding, in order
+ * @param threads total invocations (folded into a 2-D grid above 65,535 workgroups)
+ * @param uniforms the run-time values of the kernel's uniform struct
+ */
+export function recordDispatch(
+  variant: KernelVariant,
+  slices: BufferSlice[],
+  threads: number,
+  uniforms: Record<string, number> = {},
+): void {
+  const { info, device } = gpuSync();
+  const spec = variant.spec;
+  if (slices.length !== variant.bindingNames.length) {
+    throw new Error(
+      `kernel ${spec.name}: ${slices.length} tensors given for ` +
+        `${variant.bindingNames.length} bindings (${variant.bindingNames.join(", ")})`,
+    );
+  }
+  if (variant.bindingNames.length > info.maxStorageBuffersPerShaderStage) {
+    throw new Error(
+      `kernel ${spec.name}: ${variant.bindingNames.length} storage bindings exceed the ` +
+        `adapter's limit of ${info.maxStorageBuffersPerShaderStage}`,
+    );
+  }
+  slices.forEach((b, i) => {
+    if (b.bytes > info.maxStorageBufferBindingSize) {
+      throw new Error(
+        `kernel ${spec.name}: binding ${variant.bindingNames[i]} is ${b.bytes} bytes, over the ` +
+          `adapter's storage binding limit of ${info.maxStorageBufferBindingSize}`,
+      );
+    }
+  });
+  if (threads <= 0) return;
+  const groupsTotal = Math.ceil(threads / spec.workgroupSize);
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  let gx = groupsTotal, gy = 1;
+  if (gx > maxDim) {
+    gy = Math.ceil(gx / maxDim);
+    gx = Math.ceil(groupsTotal / gy);
+    if (gy > maxDim) {
+      throw new Error(`kernel ${spec.name}: ${threads} invocations exceed the dispatch limit`);
+    }
+  }
+  pending.push({
+    kind: "dispatch",
+    variant,
+    uniforms: variant.hasUniforms ? variant.packUniforms(uniforms) : null,
+    slices: slices.map((t) => ({ buffer: t.buffer, offset: t.offset, bytes: t.bytes })),
+    groups: [gx, gy],
+  });
+}
+
+/** Records a copy of `src.bytes` bytes from one slice to another. */
+export function recordCopy(src: BufferSlice, dst: BufferSlice): void {
+  if (src.bytes > dst.bytes) {
+    throw new Error(`copy: ${src.bytes} bytes do not fit a destination of ${dst.bytes}`);
+  }
+  const size = Math.ceil(src.bytes / 4) * 4;
+  if (size > 0) {
+    pending.push({
+      kind: "copy",
+      src: src.buffer,
+      srcOffset: src.offset,
+      dst: dst.buffer,
+      dstOffset: dst.offset,
+      size,
+    });
+  }
+}
+
+/** Records zero-filling a slice. */
+export function recordClear(slice: BufferSlice): void {
+  const size = Math.ceil(slice.bytes / 4) * 4;
+  if (size > 0) pending.push({ kind: "clear", buffer: slice.buffer, offset: slice.offset, size });
+}
+
+/** Records an upload of host data into a slice, ordered with the other recorded commands. */
+export function recordWrite(dst: BufferSlice, data: Float32Array | Uint32Array | Int32Array): void {
+  if (data.byteLength === 0) return;
+  const { device } = gpuSync();
+  const bytes = Math.ceil(data.byteLength / 4) * 4;
+  const staging = bufferPool.acquire(bytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(staging, 0, data.buffer as ArrayBuffer, data.byteOffset, bytes);
+  stagingInFlight.push(staging);
+  recordCopy({ buffer: staging, offset: 0, bytes: data.byteLength }, dst);
+}
+
+/** Number of commands recorded and not yet submitted. */
+export function pendingCount(): number {
+  return pending.length;
+}
+
+function bindGroupFor(
+  device: GPUDevice,
+  cmd: DispatchCommand,
+  arena: GPUBuffer | null,
+  offset: number,
+): GPUBindGroup {
+  const v = cmd.variant;
+  let key = v.key;
+  if (cmd.uniforms) key += `|u${bufferId(arena!)}@${offset}`;
+  for (const s of cmd.slices) key += `|${bufferId(s.buffer)}@${s.offset}+${s.bytes}`;
+  let bg = bindGroups.get(key);
+  if (!bg) {
+    const entries: GPUBindGroupEntry[] = [];
+    let binding = 0;
+    if (cmd.uniforms) {
+      entries.push({
+        binding: binding++,
+        resource: { buffer: arena!, offset, size: v.uniformBytes },
+      });
+    }
+    for (const s of cmd.slices) {
+      // Bind at least 16 bytes, rounded to 16 so vec4 views fit; pool buffers have the room.
+      const size = Math.min(Math.max(16, Math.ceil(s.bytes / 16) * 16), s.buffer.size - s.offset);
+      entries.push({ binding: binding++, resource: { buffer: s.buffer, offset: s.offset, size } });
+    }
+    bg = device.createBindGroup({ label: v.spec.name, layout: v.layout!, entries });
+    stats.bindGroupsCreated++;
+    if (bindGroups.size >= MAX_CACHED_BIND_GROUPS) bindGroups.clear();
+    bindGroups.set(key, bg);
+  }
+  return bg;
+}
+
+/**
+ * Encodes every pending command into one command encoder and submits it once.
+ * New kernel variants are compiled first (a body that does not compile is reported by name).
+ * Does not wait for the GPU to finish.
+ */
+export async function submit(): Promise<void> {
+  if (pending.length === 0) return;
+  const commands = pending;
+  pending = [];
+  const staging = stagingInFlight;
+  stagingInFlight = [];
+  const { device } = gpuSync();
+  for (const c of commands) {
+    if (c.kind === "dispatch" && !c.variant.pipeline) await c.variant.ready();
+  }
+  // One uniform arena for the whole submission.
+  const withUniforms = commands.filter((c): c is DispatchCommand =>
+    c.kind === "dispatch" && c.uniforms !== null
+  );
+  const arenaBytes = withUniforms.length * UNIFORM_SLOT;
+  if (arenaBytes > 0 && (!uniformArena || uniformArena.size < arenaBytes)) {
+    uniformArena?.destroy();
+    uniformArena = device.createBuffer({
+      size: Math.max(arenaBytes, 64 * UNIFORM_SLOT),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+  if (arenaBytes > 0) {
+    const bytes = new Uint8Array(arenaBytes);
+    withUniforms.forEach((c, i) => bytes.set(new Uint8Array(c.uniforms!), i * UNIFORM_SLOT));
+    device.queue.writeBuffer(uniformArena!, 0, bytes);
+  }
+  device.pushErrorScope("validation");
+  const encoder = device.createCommandEncoder();
+  let pass: GPUComputePassEncoder | null = null;
+  let slot = 0;
+  for (const c of commands) {
+    if (c.kind === "dispatch") {
+      if (!pass) pass = encoder.beginComputePass();
+      const offset = c.uniforms ? (slot++) * UNIFORM_SLOT : 0;
+      pass.setPipeline(c.variant.pipeline!);
+      pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
+      pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
+      stats.dispatches++;
+    } else {
+      if (pass) {
+        pass.end();
+        pass = null;
+      }
+      if (c.kind === "copy") {
+        encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+      } else encoder.clearBuffer(c.buffer, c.offset, c.size);
+    }
+  }
+  pass?.end();
+  device.queue.submit([encoder.finish()]);
+  stats.submits++;
+  for (const b of staging) bufferPool.release(b);
+  const err = await device.popErrorScope();
+  const uncaptured = takeUncapturedError();
+  if (err || uncaptured) {
+    const names = [
+      ...new Set(commands.map((c) => c.kind === "dispatch" ? c.variant.spec.name : c.kind)),
+    ];
+    throw new Error(
+      `WebGPU rejected a submission of ${commands.length} commands (${names.join(", ")}): ` +
+        (err?.message ?? uncaptured),
+    );
+  }
+}
+
+/**
+ * Submits what is pending and reads buffers back: the one GPU→CPU synchronisation.
+ *
+ * @param sources buffer slices (tensors)
+ * @returns one ArrayBuffer per source, in order
+ */
+export async function readSlices(sources: BufferSlice[]): Promise<ArrayBuffer[]> {
+  const { device } = gpuSync();
+  const total = sources.reduce((a, s) => a + Math.ceil(s.bytes / 4) * 4, 0);
+  const readback = device.createBuffer({
+    size: Math.max(4, total),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  await submit();
+  const encoder = device.createCommandEncoder();
+  let offset = 0;
+  for (const s of sources) {
+    const n = Math.ceil(s.bytes / 4) * 4;
+    if (n > 0) encoder.copyBufferToBuffer(s.buffer, s.offset, readback, offset, n);
+    offset += n;
+  }
+  device.queue.submit([encoder.finish()]);
+  await readback.mapAsync(GPUMapMode.READ);
+  stats.syncs++;
+  const all = readback.getMappedRange().slice(0);
+  readback.unmap();
+  readback.destroy();
+  const out: ArrayBuffer[] = [];
+  offset = 0;
+  for (const s of sources) {
+    out.push(all.slice(offset, offset + s.bytes));
+    offset += Math.ceil(s.bytes / 4) * 4;
+  }
+  return out;
+}

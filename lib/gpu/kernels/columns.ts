@@ -1,0 +1,99 @@
+/**
+ * Column blocks: `concat` of matrices along columns (eq. 3's [h_i, h_j, r², a_ij]) and its
+ * backward, which hands each input its block of the output gradient.
+ *
+ * @module
+ */
+
+import { defineKernel } from "../dsl.ts";
+import { recordDispatch } from "../commands.ts";
+import { empty, type Tensor } from "../tensor.ts";
+import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+
+const copyColumnsKernel = defineKernel({
+  name: "copy_columns",
+  workgroupSize: 64,
+  constants: { WIDTH: "u32", SRC_COLS: "u32", DST_COLS: "u32", ACCUMULATE: "bool" },
+  uniforms: { rows: "u32", srcOffset: "u32", dstOffset: "u32" },
+  bindings: {
+    src: { type: "f32", access: "read" },
+    dst: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.rows * WIDTH) { return; }
+  let row = index / WIDTH;
+  let col = index % WIDTH;
+  let v = src[row * SRC_COLS + params.srcOffset + col];
+  let o = row * DST_COLS + params.dstOffset + col;
+  ${c.ACCUMULATE ? "dst[o] = dst[o] + v;" : "dst[o] = v;"}`,
+});
+
+/**
+ * Records `dst[:, dstOffset + c] (+)= src[:, srcOffset + c]` for c < width over `rows` rows.
+ */
+export function copyColumns(
+  src: Tensor,
+  srcOffset: number,
+  dst: Tensor,
+  dstOffset: number,
+  width: number,
+  rows: number,
+  accumulate = false,
+): void {
+  const srcCols = src.shape[src.shape.length - 1];
+  const dstCols = dst.shape[dst.shape.length - 1];
+  if (srcOffset + width > srcCols || dstOffset + width > dstCols) {
+    throw new Error(
+      `copyColumns: columns ${srcOffset}+${width} of [${src.shape}] → ${dstOffset} of [${dst.shape}]`,
+    );
+  }
+  const v = copyColumnsKernel.variant({
+    WIDTH: width,
+    SRC_COLS: srcCols,
+    DST_COLS: dstCols,
+    ACCUMULATE: accumulate,
+  });
+  recordDispatch(v, [src, dst], rows * width, { rows, srcOffset, dstOffset });
+}
+
+/**
+ * Concatenates 2-D tensors with the same number of rows along columns.
+ *
+ * @param parts the blocks, left to right
+ * @returns rows × Σ widths
+ * @example Two blocks side by side
+ * ```ts
+ * import { concat, fromArray, getGpu, read } from "../../mod.ts";
+ * await getGpu();
+ * const y = concat([fromArray([1, 2], [2, 1]), fromArray([3, 4, 5, 6], [2, 2])]);
+ * console.log(await read(y)); // Float32Array [1, 3, 4, 2, 5, 6]
+ * ```
+ */
+export function concat(parts: Tensor[]): Tensor {
+  if (parts.length === 0) throw new Error("concat: no inputs");
+  const rows = parts[0].shape[0];
+  for (const [i, p] of parts.entries()) {
+    if (p.shape.length !== 2 || p.shape[0] !== rows) {
+      throw new Error(`concat: input ${i} is [${p.shape}], expected [${rows}, w]`);
+    }
+  }
+  const total = parts.reduce((a, p) => a + p.shape[1], 0);
+  const out = empty([rows, total]);
+  let offset = 0;
+  const offsets = parts.map((p) => {
+    copyColumns(p, 0, out, offset, p.shape[1], rows);
+    offset += p.shape[1];
+    return offset - p.shape[1];
+  });
+  if (needsGrad(...parts)) {
+    recordOp("concat", out, () => {
+      const d = gradOf(out)!;
+      parts.forEach((p, i) => {
+        if (!p.requiresGrad) return;
+        const s = gradSlot(p);
+        copyColumns(d, offsets[i], s.grad, 0, p.shape[1], rows, s.accumulate);
+      });
+    });
+  }
+  return out;
+}

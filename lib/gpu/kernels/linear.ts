@@ -1,0 +1,83 @@
+/**
+ * `linear`: `y = act(x·W + b)` with W stored in×out (K×N), and its backward:
+ * `dZ = dY ⊙ act'`, `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `db = Σ_rows dZ`.
+ *
+ * @module
+ */
+
+import { empty, type Tensor } from "../tensor.ts";
+import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import { type Activation, matmul } from "./matmul.ts";
+import { activationBackward } from "./elementwise.ts";
+import { columnSum } from "./reduce.ts";
+
+function check2d(t: Tensor, what: string): [number, number] {
+  if (t.shape.length !== 2) throw new Error(`linear: ${what} must be 2-D, got [${t.shape}]`);
+  return [t.shape[0], t.shape[1]];
+}
+
+/**
+ * A dense layer with optional fused activation.
+ *
+ * @param x input, M×K
+ * @param weight K×N (in×out; PyTorch's `weight` transposed)
+ * @param bias N values, or null
+ * @param activation applied after the bias
+ * @returns y, M×N (a temporary)
+ * @example A 2→3 layer on one row
+ * ```ts
+ * import { fromArray, getGpu, linear, read } from "../../mod.ts";
+ * await getGpu();
+ * const x = fromArray([1, 2], [1, 2]);
+ * const w = fromArray([1, 0, 1, 0, 1, 1], [2, 3]);
+ * const y = linear(x, w, fromArray([0, 0, 0.5], [3]), "relu");
+ * console.log(await read(y)); // Float32Array [1, 2, 3.5]
+ * ```
+ */
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  activation: Activation = "none",
+): Tensor {
+  const [m, k] = check2d(x, "x");
+  const [wk, n] = check2d(weight, "weight");
+  if (wk !== k) {
+    throw new Error(
+      `linear: x is [${x.shape}] but weight is [${weight.shape}] (expected [${k}, n])`,
+    );
+  }
+  if (bias && bias.size !== n) {
+    throw new Error(`linear: bias has ${bias.size} values for ${n} outputs`);
+  }
+  const y = empty([m, n]);
+  const grad = needsGrad(x, weight, bias);
+  const z = grad && activation === "silu" ? empty([m, n]) : null;
+  matmul(x, weight, y, { m, n, k, bias, activation, z });
+  if (grad) {
+    recordOp("linear", y, () => {
+      const dy = gradOf(y)!;
+      const dz = activation === "none" ? dy : activationBackward(activation, dy, z ?? y);
+      if (x.requiresGrad) {
+        const s = gradSlot(x);
+        matmul(dz, weight, s.grad, { m, n: k, k: n, transB: true, accumulate: s.accumulate });
+      }
+      if (weight.requiresGrad) {
+        const s = gradSlot(weight);
+        matmul(x, dz, s.grad, {
+          m: k,
+          n,
+          k: m,
+          transA: true,
+          accumulate: s.accumulate,
+          fixedK: false,
+        });
+      }
+      if (bias?.requiresGrad) {
+        const s = gradSlot(bias);
+        columnSum(dz, s.grad, m, n, s.accumulate);
+      }
+    });
+  }
+  return y;
+}

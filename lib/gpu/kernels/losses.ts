@@ -1,0 +1,136 @@
+/**
+ * Losses reduced to one value on the device: MSE, L1 and BCE-with-logits (mean or sum), with
+ * their backward kernels; and a device-side meter that accumulates losses across steps so they
+ * are read back only when asked.
+ *
+ * @module
+ */
+
+import { empty, fromArray, read, type Tensor, unusedBinding } from "../tensor.ts";
+import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import { mapInto } from "./elementwise.ts";
+import { sumAll } from "./reduce.ts";
+
+/** How a loss reduces its elements. */
+export type Reduction = "mean" | "sum";
+
+interface LossDef {
+  name: string;
+  /** Per-element value from prediction av and target bv. */
+  value: string;
+  /** Per-element d/d(prediction), times cv = d(objective)/d(loss) and params.alpha. */
+  grad: string;
+}
+
+const MSE: LossDef = { name: "mse", value: "(av - bv) * (av - bv)", grad: "2.0 * (av - bv)" };
+const L1: LossDef = { name: "l1", value: "abs(av - bv)", grad: "sign(av - bv)" };
+const BCE: LossDef = {
+  name: "bceWithLogits",
+  // Stable: max(x, 0) − x·y + log(1 + e^−|x|).
+  value: "max(av, 0.0) - av * bv + log(1.0 + exp(-abs(av)))",
+  grad: "(sigmoid(av) - bv)",
+};
+
+function loss(def: LossDef, prediction: Tensor, target: Tensor, reduction: Reduction): Tensor {
+  if (prediction.size !== target.size) {
+    throw new Error(
+      `${def.name}: prediction [${prediction.shape}] and target [${target.shape}] differ in size`,
+    );
+  }
+  const n = prediction.size;
+  const alpha = reduction === "mean" ? 1 / Math.max(1, n) : 1;
+  const elements = empty([n]);
+  mapInto(def.value, elements, prediction, target, prediction);
+  const out = empty([1]);
+  sumAll(elements, out, false, alpha);
+  if (needsGrad(prediction)) {
+    recordOp(def.name, out, () => {
+      const s = gradSlot(prediction);
+      mapInto(`params.alpha * ${def.grad} * cv`, s.grad, prediction, target, gradOf(out)!, {
+        cBroadcast: "scalar",
+        accumulate: s.accumulate,
+        alpha,
+      });
+    });
+  }
+  return out;
+}
+
+/**
+ * Mean (or summed) squared error.
+ *
+ * @example The MSE of two vectors
+ * ```ts
+ * import { fromArray, getGpu, mseLoss, read } from "../../mod.ts";
+ * await getGpu();
+ * const l = mseLoss(fromArray([1, 2, 3], [3]), fromArray([1, 2, 5], [3]));
+ * console.log(await read(l)); // Float32Array [1.3333333730697632]
+ * ```
+ */
+export function mseLoss(prediction: Tensor, target: Tensor, reduction: Reduction = "mean") {
+  return loss(MSE, prediction, target, reduction);
+}
+
+/** Mean (or summed) absolute error. */
+export function l1Loss(prediction: Tensor, target: Tensor, reduction: Reduction = "mean") {
+  return loss(L1, prediction, target, reduction);
+}
+
+/** Binary cross-entropy on logits, numerically stable. Targets in [0, 1]. */
+export function bceWithLogitsLoss(
+  logits: Tensor,
+  target: Tensor,
+  reduction: Reduction = "mean",
+) {
+  return loss(BCE, logits, target, reduction);
+}
+
+/**
+ * Accumulates weighted loss values on the device; `read()` is the only synchronisation.
+ */
+export class LossMeter {
+  private readonly acc: Tensor;
+  private count = 0;
+  private weightSum = 0;
+
+  constructor() {
+    this.acc = fromArray([0], [1]).keep();
+  }
+
+  /** Records `acc += weight · loss[0]` (no synchronisation). */
+  add(loss: Tensor, weight = 1): void {
+    mapInto("params.alpha * av", this.acc, loss, loss, loss, {
+      accumulate: true,
+      alpha: weight,
+      n: 1,
+    });
+    this.count++;
+    this.weightSum += weight;
+  }
+
+  /** Number of losses added since the last reset. */
+  get added(): number {
+    return this.count;
+  }
+
+  /** Reads the weighted mean of the losses added since the last reset, and resets. */
+  async readMean(): Promise<number> {
+    const [sum] = await read(this.acc);
+    const mean = this.weightSum > 0 ? sum / this.weightSum : NaN;
+    this.reset();
+    return mean;
+  }
+
+  /** Sets the accumulator to zero (recorded, no synchronisation). */
+  reset(): void {
+    const u = unusedBinding();
+    mapInto("0.0", this.acc, u, u, u, { n: 1 });
+    this.count = 0;
+    this.weightSum = 0;
+  }
+
+  /** Frees the device buffer. */
+  dispose(): void {
+    this.acc.dispose();
+  }
+}

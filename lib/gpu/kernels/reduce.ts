@@ -1,0 +1,97 @@
+/**
+ * Deterministic reductions: column sums (the bias gradient) and the sum of all elements
+ * (losses). Fixed summation order, no atomics, so equal inputs give bit-identical outputs.
+ *
+ * @module
+ */
+
+import { defineKernel } from "../dsl.ts";
+import { recordDispatch } from "../commands.ts";
+import type { Tensor } from "../tensor.ts";
+
+const columnSumKernel = defineKernel({
+  name: "column_sum",
+  workgroupSize: 64,
+  constants: { ACCUMULATE: "bool" },
+  uniforms: { m: "u32", n: "u32", alpha: "f32" },
+  bindings: {
+    x: { type: "f32", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.n) { return; }
+  var s = 0.0;
+  for (var r = 0u; r < params.m; r++) { s += x[r * params.n + index]; }
+  s = s * params.alpha;
+  ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
+});
+
+/**
+ * Records `out[j] (+)= alpha · Σ_r x[r, j]` for an m×n matrix.
+ *
+ * @param x the matrix (row-major m×n)
+ * @param out n values
+ * @param m rows
+ * @param n columns
+ * @param accumulate add into out instead of overwriting
+ * @param alpha a factor applied to the sums
+ */
+export function columnSum(
+  x: Tensor,
+  out: Tensor,
+  m: number,
+  n: number,
+  accumulate = false,
+  alpha = 1,
+): void {
+  if (x.size < m * n || out.size < n) {
+    throw new Error(`columnSum: [${x.shape}] → [${out.shape}] too small for ${m}×${n}`);
+  }
+  recordDispatch(columnSumKernel.variant({ ACCUMULATE: accumulate }), [x, out], n, {
+    m,
+    n,
+    alpha,
+  });
+}
+
+const sumAllKernel = defineKernel({
+  name: "sum_all",
+  workgroupSize: 64,
+  constants: { ACCUMULATE: "bool" },
+  uniforms: { n: "u32", alpha: "f32" },
+  bindings: {
+    x: { type: "f32", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  // One workgroup: 64 strided partial sums, then a fixed-order tree.
+  functions: "var<workgroup> partial: array<f32, 64>;",
+  body: (c) => `
+  let lane = index;
+  var s = 0.0;
+  for (var i = lane; i < params.n; i += 64u) { s += x[i]; }
+  partial[lane] = s;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
+    workgroupBarrier();
+  }
+  if (lane == 0u) {
+    let v = partial[0] * params.alpha;
+    ${c.ACCUMULATE ? "out[0] = out[0] + v;" : "out[0] = v;"}
+  }`,
+});
+
+/**
+ * Records `out[0] (+)= alpha · Σ_i x[i]` (one workgroup, fixed order).
+ *
+ * @param x values
+ * @param out one value
+ * @param accumulate add into out[0]
+ * @param alpha factor
+ */
+export function sumAll(x: Tensor, out: Tensor, accumulate = false, alpha = 1): void {
+  recordDispatch(sumAllKernel.variant({ ACCUMULATE: accumulate }), [x, out], 64, {
+    n: x.size,
+    alpha,
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * Gather and segment reductions over CSR layouts — no atomics, deterministic.
+ *
+ * - `gatherRows(x, index)`: `out[e] = x[index[e]]`. Backward: a segment sum of the output
+ *   gradient grouped by source row (the index's inverse CSR, e.g. the sender-sorted permutation).
+ * - `segmentSum(x, segments)` / `segmentMean`: `out[s] = Σ_{e ∈ s} x[e]` over contiguous
+ *   segments given by row pointers (edges sorted by receiver, nodes by graph). Backward: a gather
+ *   of the output gradient by each element's segment id.
+ *
+ * One invocation per (output row, column): lanes run along columns, each sums its rows in a
+ * fixed order, so equal inputs give bit-identical outputs.
+ *
+ * @module
+ */
+
+import { defineKernel } from "../dsl.ts";
+import { recordDispatch } from "../commands.ts";
+import { empty, fromArray, type Tensor } from "../tensor.ts";
+import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+
+/** Which source row each output row takes, with the inverse grouping for the backward. */
+export interface RowIndex {
+  /** u32 per output row: the source row. */
+  index: Tensor;
+  /** Number of source rows. */
+  numSourceRows: number;
+  /** u32, numSourceRows+1: output rows of source row r are inversePerm[inversePtr[r]..]. */
+  inversePtr: Tensor;
+  /** u32 per output row: output rows grouped by source row, stable. */
+  inversePerm: Tensor;
+}
+
+/** Contiguous segments: element ranges given by row pointers. */
+export interface Segments {
+  /** u32, numSegments+1. */
+  ptr: Tensor;
+  numSegments: number;
+  /** u32 per element: its segment. */
+  ids: Tensor;
+  /** f32 per segment: 1/max(1, count), for the mean. */
+  invCount: Tensor;
+}
+
+/**
+ * Builds a RowIndex on the host and uploads it (kept: dispose it with the batch).
+ *
+ * @param index the source row of each output row
+ * @param numSourceRows the number of source rows
+ */
+export function rowIndex(index: ArrayLike<number>, numSourceRows: number): RowIndex {
+  const n = index.length;
+  const ptr = new Uint32Array(numSourceRows + 1);
+  for (let e = 0; e < n; e++) {
+    const r = index[e];
+    if (!Number.isInteger(r) || r < 0 || r >= numSourceRows) {
+      throw new Error(`rowIndex: entry ${e} is ${r}, out of range [0, ${numSourceRows})`);
+    }
+    ptr[r + 1]++;
+  }
+  for (let r = 0; r < numSourceRows; r++) ptr[r + 1] += ptr[r];
+  const fill = ptr.slice(0, numSourceRows);
+  const perm = new Uint32Array(n);
+  for (let e = 0; e < n; e++) perm[fill[index[e]]++] = e;
+  return {
+    index: fromArray(index, [n], "u32").keep(),
+    numSourceRows,
+    inversePtr: fromArray(ptr, [numSourceRows + 1], "u32").keep(),
+    inversePerm: fromArray(perm, [n], "u32").keep(),
+  };
+}
+
+/**
+ * Builds contiguous segments from row pointers and uploads them (kept).
+ *
+ * @param ptr numSegments+1 non-decreasing offsets, ptr[0] = 0
+ */
+export function segments(ptr: ArrayLike<number>): Segments {
+  const s = ptr.length - 1;
+  if (s < 0 || ptr[0] !== 0) throw new Error("segments: ptr must start at 0");
+  const n = ptr[s];
+  const ids = new Uint32Array(n);
+  const inv = new Float32Array(s);
+  for (let i = 0; i < s; i++) {
+    if (!(ptr[i + 1] >= ptr[i])) throw new Error(`segments: ptr decreases at ${i}`);
+    for (let e = ptr[i]; e < ptr[i + 1]; e++) ids[e] = i;
+    inv[i] = 1 / Math.max(1, ptr[i + 1] - ptr[i]);
+  }
+  return {
+    ptr: fromArray(ptr, [s + 1], "u32").keep(),
+    numSegments: s,
+    ids: fromArray(ids, [n], "u32").keep(),
+    invCount: fromArray(inv, [s], "f32").keep(),
+  };
+}
+
+const gatherKernel = defineKernel({
+  name: "gather_rows",
+  workgroupSize: 64,
+  constants: { COLS: "u32", SCALED: "bool", ACCUMULATE: "bool" },
+  uniforms: { rows: "u32" },
+  bindings: {
+    x: { type: "f32", access: "read" },
+    rowOf: { type: "u32", access: "read" },
+    scale: { type: "f32", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.rows * COLS) { return; }
+  let row = index / COLS;
+  let col = index % COLS;
+  let src = rowOf[row];
+  var v = x[src * COLS + col];
+  ${c.SCALED ? "v = v * scale[src];" : ""}
+  ${c.ACCUMULATE ? "out[index] = out[index] + v;" : "out[index] = v;"}`,
+});
+
+const segmentSumKernel = defineKernel({
+  name: "segment_sum",
+  workgroupSize: 64,
+  constants: { COLS: "u32", PERMUTED: "bool", SCALED: "bool", ACCUMULATE: "bool" },
+  uniforms: { segments: "u32" },
+  bindings: {
+    x: { type: "f32", access: "read" },
+    ptr: { type: "u32", access: "read" },
+    perm: { type: "u32", access: "read" },
+    scale: { type: "f32", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.segments * COLS) { return; }
+  let seg = index / COLS;
+  let col = index % COLS;
+  var s = 0.0;
+  for (var k = ptr[seg]; k < ptr[seg + 1u]; k++) {
+    s += x[${c.PERMUTED ? "perm[k]" : "k"} * COLS + col];
+  }
+  ${c.SCALED ? "s = s * scale[seg];" : ""}
+  ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
+});
+
+function cols(t: Tensor, op: string): number {
+  if (t.shape.length !== 2) throw new Error(`${op}: expected a 2-D tensor, got [${t.shape}]`);
+  return t.shape[1];
+}
+
+/** Records `out[r] (+)= x[index[r]] (· scale[index[r]])` for `rows` rows of width w. */
+export function gatherInto(
+  x: Tensor,
+  index: Tensor,
+  out: Tensor,
+  rows: number,
+  w: number,
+  o: { scale?: Tensor; accumulate?: boolean } = {},
+): void {
+  const v = gatherKernel.variant({ COLS: w, SCALED: !!o.scale, ACCUMULATE: !!o.accumulate });
+  recordDispatch(v, [x, index, o.scale ?? x, out], rows * w, { rows });
+}
+
+/** Records `out[s] (+)= Σ_{k ∈ ptr[s]..ptr[s+1]} x[perm?[k]] (· scale[s])`. */
+export function segmentSumInto(
+  x: Tensor,
+  ptr: Tensor,
+  out: Tensor,
+  numSegments: number,
+  w: number,
+  o: { perm?: Tensor; scale?: Tensor; accumulate?: boolean } = {},
+): void {
+  const v = segmentSumKernel.variant({
+    COLS: w,
+    PERMUTED: !!o.perm,
+    SCALED: !!o.scale,
+    ACCUMULATE: !!o.accumulate,
+  });
+  recordDispatch(v, [x, ptr, o.perm ?? ptr, o.scale ?? x, out], numSegments * w, {
+    segments: numSegments,
+  });
+}
+
+/**
+ * Gathers rows: `out[e] = x[index[e]]` (e.g. h_i and h_j of every edge).
+ *
+ * @param x source rows, R×W
+ * @param idx the row index and its inverse
+ * @returns E×W
+ */
+export function gatherRows(x: Tensor, idx: RowIndex): Tensor {
+  const w = cols(x, "gatherRows");
+  if (x.shape[0] !== idx.numSourceRows) {
+    throw new Error(`gatherRows: x has ${x.shape[0]} rows, the index expects ${idx.numSourceRows}`);
+  }
+  const e = idx.index.size;
+  const out = empty([e, w]);
+  gatherInto(x, idx.index, out, e, w);
+  if (needsGrad(x)) {
+    recordOp("gatherRows", out, () => {
+      const s = gradSlot(x);
+      segmentSumInto(gradOf(out)!, idx.inversePtr, s.grad, idx.numSourceRows, w, {
+        perm: idx.inversePerm,
+        accumulate: s.accumulate,
+      });
+    });
+  }
+  return out;
+}
+
+function segmentReduce(x: Tensor, seg: Segments, mean: boolean): Tensor {
+  const op = mean ? "segmentMean" : "segmentSum";
+  const w = cols(x, op);
+  if (x.shape[0] !== seg.ids.size) {
+    throw new Error(`${op}: x has ${x.shape[0]} rows, the segments cover ${seg.ids.size}`);
+  }
+  const out = empty([seg.numSegments, w]);
+  const scale = mean ? seg.invCount : undefined;
+  segmentSumInto(x, seg.ptr, out, seg.numSegments, w, { scale });
+  if (needsGrad(x)) {
+    recordOp(op, out, () => {
+      const s = gradSlot(x);
+      gatherInto(gradOf(out)!, seg.ids, s.grad, seg.ids.size, w, {
+        scale,
+        accumulate: s.accumulate,
+      });
+    });
+  }
+  return out;
+}
+
+/**
+ * Sums rows per segment (eq. 5's Σ_j m_ij over receiver-sorted edges; sum pooling per graph).
+ *
+ * @param x E×W rows, grouped by segment
+ * @param seg the segments
+ * @returns S×W (an empty segment gives zeros)
+ */
+export function segmentSum(x: Tensor, seg: Segments): Tensor {
+  return segmentReduce(x, seg, false);
+}
+
+/**
+ * Averages rows per segment, dividing by max(1, count) (eq. 4's C; empty segments give 0).
+ *
+ * @param x E×W rows, grouped by segment
+ * @param seg the segments
+ * @returns S×W
+ */
+export function segmentMean(x: Tensor, seg: Segments): Tensor {
+  return segmentReduce(x, seg, true);
+}

@@ -1,0 +1,138 @@
+/**
+ * Adam and AdamW on the device — one dispatch over a ParameterSet's flat buffer per step — and
+ * the cosine learning-rate schedule. The learning rate may change every step (it is a uniform).
+ *
+ * Update, as PyTorch's: g ← g + λθ (Adam's L2 form; AdamW instead decays θ ← θ(1 − ηλ)),
+ * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+ *
+ * @module
+ */
+
+import { defineKernel } from "./dsl.ts";
+import { recordClear, recordDispatch } from "./commands.ts";
+import { empty, type Tensor } from "./tensor.ts";
+import type { ParameterSet } from "./parameters.ts";
+
+const adamKernel = defineKernel({
+  name: "adam",
+  workgroupSize: 64,
+  constants: { DECOUPLED: "bool" },
+  uniforms: {
+    n: "u32",
+    lr: "f32",
+    beta1: "f32",
+    beta2: "f32",
+    eps: "f32",
+    wd: "f32",
+    bc1: "f32",
+    bc2: "f32",
+  },
+  bindings: {
+    param: { type: "f32", access: "read_write" },
+    grad: { type: "f32", access: "read" },
+    m: { type: "f32", access: "read_write" },
+    v: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.n) { return; }
+  var p = param[index];
+  var g = grad[index];
+  ${c.DECOUPLED ? "p = p * (1.0 - params.lr * params.wd);" : "g = g + params.wd * p;"}
+  let m1 = params.beta1 * m[index] + (1.0 - params.beta1) * g;
+  let v1 = params.beta2 * v[index] + (1.0 - params.beta2) * g * g;
+  m[index] = m1;
+  v[index] = v1;
+  let denom = sqrt(v1) / sqrt(params.bc2) + params.eps;
+  param[index] = p - (params.lr / params.bc1) * m1 / denom;`,
+});
+
+/** Options of Adam / AdamW. */
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** AdamW: decoupled weight decay. */
+  decoupled?: boolean;
+}
+
+/**
+ * Adam over every parameter of a set.
+ *
+ * @example One step on a parameter whose gradient was set by hand
+ * ```ts
+ * import { Adam, getGpu, ParameterSet } from "../../mod.ts";
+ * await getGpu();
+ * const ps = new ParameterSet();
+ * ps.add("w", [1], new Float32Array([1])).gradFresh = false;
+ * ps.build();
+ * const opt = new Adam(ps, { lr: 0.1 });
+ * opt.step(); // no gradient flowed: it is taken as zero
+ * console.log((await ps.toHost()).get("w")); // Float32Array [1]
+ * ```
+ */
+export class Adam {
+  /** Steps taken. */
+  t = 0;
+  lr: number;
+  private readonly m: Tensor;
+  private readonly v: Tensor;
+
+  constructor(readonly params: ParameterSet, readonly options: AdamOptions) {
+    this.lr = options.lr;
+    this.m = empty([params.paddedSize]).keep();
+    this.v = empty([params.paddedSize]).keep();
+    recordClear(this.m);
+    recordClear(this.v);
+  }
+
+  /**
+   * Records one update. Parameters that got no gradient this step are treated as zero-gradient.
+   *
+   * @param lr the learning rate for this step (default: the current `lr`)
+   */
+  step(lr = this.lr): void {
+    this.lr = lr;
+    for (const p of this.params.tensors) {
+      if (!p.gradFresh) recordClear(p.grad!);
+    }
+    this.t++;
+    const o = this.options;
+    const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999;
+    recordDispatch(
+      adamKernel.variant({ DECOUPLED: !!o.decoupled }),
+      [this.params.flat, this.params.flatGrad, this.m, this.v],
+      this.params.paddedSize,
+      {
+        n: this.params.paddedSize,
+        lr,
+        beta1,
+        beta2,
+        eps: o.eps ?? 1e-8,
+        wd: o.weightDecay ?? 0,
+        bc1: 1 - beta1 ** this.t,
+        bc2: 1 - beta2 ** this.t,
+      },
+    );
+  }
+
+  /** The optimiser state for checkpoints: step count and the two moment buffers. */
+  get state(): { t: number; m: Tensor; v: Tensor } {
+    return { t: this.t, m: this.m, v: this.v };
+  }
+}
+
+/**
+ * Cosine annealing, PyTorch's closed form: `min + (base − min)(1 + cos(π·t/T))/2`. Periodic
+ * beyond T, as PyTorch's scheduler is when stepped past T_max.
+ *
+ * @param base the initial learning rate
+ * @param t the scheduler step
+ * @param tMax the half-period T
+ * @param min the floor
+ * @returns the learning rate at step t
+ */
+export function cosineLr(base: number, t: number, tMax: number, min = 0): number {
+  return min + (base - min) * (1 + Math.cos(Math.PI * t / tMax)) / 2;
+}

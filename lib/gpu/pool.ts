@@ -1,0 +1,74 @@
+/**
+ * A pool of GPU buffers by size class, so that a repeated training step allocates nothing new
+ * after its first run.
+ *
+ * @module
+ */
+
+import { gpuSync } from "./device.ts";
+
+const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+
+/** Rounds a byte count up to its size class: 256-byte steps, then quarter powers of two. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(256, Math.ceil(bytes / 256) * 256);
+  if (b <= 65536) return b;
+  const p = 2 ** Math.floor(Math.log2(b));
+  const quarter = p / 4;
+  return Math.ceil(b / quarter) * quarter;
+}
+
+/** Counts the pool's work, for tests and benchmarks. */
+export interface PoolStats {
+  /** Buffers created since the process started. */
+  created: number;
+  /** Bytes held by the pool's buffers (in use or free). */
+  bytes: number;
+}
+
+class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  readonly stats: PoolStats = { created: 0, bytes: 0 };
+
+  acquire(bytes: number, usage = STORAGE_USAGE): GPUBuffer {
+    const size = sizeClass(bytes);
+    const key = `${usage}:${size}`;
+    const list = this.free.get(key);
+    const reused = list?.pop();
+    if (reused) return reused;
+    const { device, info } = gpuSync();
+    if (usage === STORAGE_USAGE && size > info.maxStorageBufferBindingSize) {
+      throw new Error(
+        `a tensor of ${bytes} bytes exceeds the adapter's storage binding limit of ` +
+          `${info.maxStorageBufferBindingSize} bytes; use smaller batches`,
+      );
+    }
+    this.stats.created++;
+    this.stats.bytes += size;
+    return device.createBuffer({ size, usage });
+  }
+
+  release(buffer: GPUBuffer): void {
+    const key = `${buffer.usage}:${buffer.size}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, list = []);
+    list.push(buffer);
+  }
+
+  /** Destroys every free buffer (memory back to the driver). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.stats.bytes -= b.size;
+        b.destroy();
+      }
+    }
+    this.free.clear();
+  }
+}
+
+/** The process's buffer pool. */
+export const bufferPool: BufferPool = new BufferPool();
+
+/** The usage flags of storage buffers (storage, copy source and destination). */
+export const STORAGE_BUFFER_USAGE = STORAGE_USAGE;

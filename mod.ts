@@ -1,0 +1,89 @@
+/**
+ * egnn-webgpu: E(n) Equivariant Graph Neural Networks (Satorras, Hoogeboom, Welling, ICML 2021)
+ * on Deno's WebGPU. This module re-exports the public API.
+ *
+ * @example A one-layer model trained for one step
+ * ```ts
+ * import { Adam, fromArray, getGpu, linear, mseLoss, ParameterSet, trainStep } from "./mod.ts";
+ * await getGpu();
+ * const ps = new ParameterSet();
+ * const w = ps.add("w", [2, 1], new Float32Array([0.5, -0.5]));
+ * ps.build();
+ * const opt = new Adam(ps, { lr: 0.01 });
+ * const x = fromArray([1, 2, 3, 4], [2, 2]).keep();
+ * const y = fromArray([1, 0], [2, 1]).keep();
+ * await trainStep(() => mseLoss(linear(x, w, null), y), opt);
+ * ```
+ *
+ * @module
+ */
+
+export { type AdapterDescription, getGpu, type Gpu } from "./lib/gpu/device.ts";
+export {
+  type BindingSpec,
+  type ConstantValue,
+  defineKernel,
+  type ElementType,
+  Kernel,
+  type KernelSpec,
+  KernelVariant,
+  type ScalarType,
+} from "./lib/gpu/dsl.ts";
+export {
+  type BufferSlice,
+  type CommandStats,
+  recordClear,
+  recordCopy,
+  recordDispatch,
+  resetStats,
+  stats,
+  submit,
+} from "./lib/gpu/commands.ts";
+export { bufferPool, type PoolStats } from "./lib/gpu/pool.ts";
+export {
+  type DType,
+  empty,
+  endStep,
+  fromArray,
+  liveTemporaries,
+  read,
+  readMany,
+  Tensor,
+  unusedBinding,
+  writeTensor,
+} from "./lib/gpu/tensor.ts";
+export { backward, gradOf, gradSlot, needsGrad, noGrad, recordOp, resetTape } from "./lib/gpu/tape.ts";
+export { ParameterSet } from "./lib/gpu/parameters.ts";
+export { Adam, type AdamOptions, cosineLr } from "./lib/gpu/optim.ts";
+export { trainStep } from "./lib/gpu/step.ts";
+export { linear } from "./lib/gpu/kernels/linear.ts";
+export { type Activation, matmul, type MatmulOptions } from "./lib/gpu/kernels/matmul.ts";
+export {
+  activation,
+  add,
+  type Broadcast,
+  full,
+  mapInto,
+  mul,
+  scale,
+  sub,
+} from "./lib/gpu/kernels/elementwise.ts";
+export { columnSum, sumAll } from "./lib/gpu/kernels/reduce.ts";
+export {
+  gatherRows,
+  rowIndex,
+  type RowIndex,
+  segmentMean,
+  segments,
+  type Segments,
+  segmentSum,
+} from "./lib/gpu/kernels/segment.ts";
+export { concat, copyColumns } from "./lib/gpu/kernels/columns.ts";
+export { rowSquaredNorm } from "./lib/gpu/kernels/rownorm.ts";
+export {
+  bceWithLogitsLoss,
+  l1Loss,
+  LossMeter,
+  mseLoss,
+  type Reduction,
+} from "./lib/gpu/kernels/losses.ts";
