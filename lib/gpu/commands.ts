@@ -223,8 +223,13 @@ export async function submit(): Promise<void> {
   const staging = stagingInFlight;
   stagingInFlight = [];
   const { device } = gpuSync();
-  for (const c of commands) {
-    if (c.kind === "dispatch" && !c.variant.pipeline) await c.variant.ready();
+  try {
+    for (const c of commands) {
+      if (c.kind === "dispatch" && !c.variant.pipeline) await c.variant.ready();
+    }
+  } catch (e) {
+    for (const b of staging) bufferPool.release(b);
+    throw e;
   }
   // One uniform arena for the whole submission.
   const withUniforms = commands.filter((c): c is DispatchCommand =>

@@ -30,7 +30,7 @@ class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   readonly stats: PoolStats = { created: 0, bytes: 0 };
 
-  acquire(bytes: number, usage = STORAGE_USAGE): GPUBuffer {
+  acquire(bytes: number, usage = STORAGE_USAGE, what = "a tensor"): GPUBuffer {
     const size = sizeClass(bytes);
     const key = `${usage}:${size}`;
     const list = this.free.get(key);
@@ -39,7 +39,7 @@ class BufferPool {
     const { device, info } = gpuSync();
     if (usage === STORAGE_USAGE && size > info.maxStorageBufferBindingSize) {
       throw new Error(
-        `a tensor of ${bytes} bytes exceeds the adapter's storage binding limit of ` +
+        `${what} of ${bytes} bytes exceeds the adapter's storage binding limit of ` +
           `${info.maxStorageBufferBindingSize} bytes; use smaller batches`,
       );
     }

@@ -130,7 +130,11 @@ function checkShape(shape: readonly number[], where: string) {
 export function empty(shape: readonly number[], dtype: DType = "f32"): Tensor {
   checkShape(shape, "empty");
   const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(bufferPool.acquire(n * 4), shape, dtype);
+  return new Tensor(
+    bufferPool.acquire(n * 4, undefined, `empty: a tensor [${shape}]`),
+    shape,
+    dtype,
+  );
 }
 
 /**
