@@ -63,7 +63,7 @@ export function copyColumns(
  * @returns rows × Σ widths
  * @example Two blocks side by side
  * ```ts
- * import { concat, fromArray, getGpu, read } from "../../mod.ts";
+ * import { concat, fromArray, getGpu, read } from "../../../mod.ts";
  * await getGpu();
  * const y = concat([fromArray([1, 2], [2, 1]), fromArray([3, 4, 5, 6], [2, 2])]);
  * console.log(await read(y)); // Float32Array [1, 3, 4, 2, 5, 6]

@@ -26,7 +26,7 @@ function check2d(t: Tensor, what: string): [number, number] {
  * @returns y, M×N (a temporary)
  * @example A 2→3 layer on one row
  * ```ts
- * import { fromArray, getGpu, linear, read } from "../../mod.ts";
+ * import { fromArray, getGpu, linear, read } from "../../../mod.ts";
  * await getGpu();
  * const x = fromArray([1, 2], [1, 2]);
  * const w = fromArray([1, 0, 1, 0, 1, 1], [2, 3]);

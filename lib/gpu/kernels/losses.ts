@@ -61,7 +61,7 @@ function loss(def: LossDef, prediction: Tensor, target: Tensor, reduction: Reduc
  *
  * @example The MSE of two vectors
  * ```ts
- * import { fromArray, getGpu, mseLoss, read } from "../../mod.ts";
+ * import { fromArray, getGpu, mseLoss, read } from "../../../mod.ts";
  * await getGpu();
  * const l = mseLoss(fromArray([1, 2, 3], [3]), fromArray([1, 2, 5], [3]));
  * console.log(await read(l)); // Float32Array [1.3333333730697632]
