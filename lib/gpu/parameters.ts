@@ -126,12 +126,12 @@ export class ParameterSet {
   }
 
   /** Reads every parameter back (one synchronisation). */
-  async toHost(): Promise<Map<string, Float32Array>> {
+  toHost(): Promise<Map<string, Float32Array>> {
     return this.read(this.store);
   }
 
   /** Reads every gradient back (one synchronisation). */
-  async gradsToHost(): Promise<Map<string, Float32Array>> {
+  gradsToHost(): Promise<Map<string, Float32Array>> {
     return this.read(this.gradStore);
   }
 
