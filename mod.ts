@@ -52,7 +52,15 @@ export {
   unusedBinding,
   writeTensor,
 } from "./lib/gpu/tensor.ts";
-export { backward, gradOf, gradSlot, needsGrad, noGrad, recordOp, resetTape } from "./lib/gpu/tape.ts";
+export {
+  backward,
+  gradOf,
+  gradSlot,
+  needsGrad,
+  noGrad,
+  recordOp,
+  resetTape,
+} from "./lib/gpu/tape.ts";
 export { ParameterSet } from "./lib/gpu/parameters.ts";
 export { Adam, type AdamOptions, cosineLr } from "./lib/gpu/optim.ts";
 export { trainStep } from "./lib/gpu/step.ts";
@@ -71,11 +79,11 @@ export {
 export { columnSum, sumAll } from "./lib/gpu/kernels/reduce.ts";
 export {
   gatherRows,
-  rowIndex,
   type RowIndex,
+  rowIndex,
   segmentMean,
-  segments,
   type Segments,
+  segments,
   segmentSum,
 } from "./lib/gpu/kernels/segment.ts";
 export { concat, copyColumns } from "./lib/gpu/kernels/columns.ts";
@@ -87,3 +95,21 @@ export {
   mseLoss,
   type Reduction,
 } from "./lib/gpu/kernels/losses.ts";
+export { clamp, unary } from "./lib/gpu/kernels/elementwise.ts";
+export { rowSum } from "./lib/gpu/kernels/reduce.ts";
+export { Random } from "./lib/random.ts";
+export {
+  type EdgeList,
+  type EdgeListGraph,
+  fromEdgeLists,
+  fullyConnected,
+  GraphBatch,
+  type GraphBatchInit,
+  knnGraph,
+  radiusGraph,
+  type Rows,
+} from "./lib/egnn/graph.ts";
+export { type DeviceGraph, uploadGraph } from "./lib/egnn/device_graph.ts";
+export { applyDense, type Dense, dense, type DenseOptions } from "./lib/egnn/nn.ts";
+export { EGCL, type EGCLInput, type EGCLOptions } from "./lib/egnn/egcl.ts";
+export { EGNN, type EGNNOptions, EGNNVel, type EGNNVelOptions } from "./lib/egnn/egnn.ts";

@@ -68,6 +68,21 @@ export function resetStats(): void {
 }
 
 let pending: Command[] = [];
+let profile: Map<string, { count: number; ms: number }> | null = null;
+
+/**
+ * Turns per-kernel profiling on or off. While on, `submit()` runs each dispatch alone and waits
+ * for it (slow: for finding hot kernels, never for timing a whole step).
+ */
+export function setProfiling(on: boolean): void {
+  profile = on ? new Map() : null;
+}
+
+/** Per-kernel totals gathered while profiling, slowest first. */
+export function profileReport(): { kernel: string; count: number; ms: number }[] {
+  return [...(profile ?? new Map()).entries()].map(([kernel, v]) => ({ kernel, ...v }))
+    .sort((a, b) => b.ms - a.ms);
+}
 let stagingInFlight: GPUBuffer[] = [];
 let uniformArena: GPUBuffer | null = null;
 const bufferIds = new WeakMap<GPUBuffer, number>();
@@ -248,6 +263,11 @@ export async function submit(): Promise<void> {
     withUniforms.forEach((c, i) => bytes.set(new Uint8Array(c.uniforms!), i * UNIFORM_SLOT));
     device.queue.writeBuffer(uniformArena!, 0, bytes);
   }
+  if (profile) {
+    await submitProfiled(device, commands);
+    for (const b of staging) bufferPool.release(b);
+    return;
+  }
   device.pushErrorScope("validation");
   const encoder = device.createCommandEncoder();
   let pass: GPUComputePassEncoder | null = null;
@@ -285,6 +305,34 @@ export async function submit(): Promise<void> {
         (err?.message ?? uncaptured),
     );
   }
+}
+
+async function submitProfiled(device: GPUDevice, commands: Command[]): Promise<void> {
+  let slot = 0;
+  for (const c of commands) {
+    const encoder = device.createCommandEncoder();
+    if (c.kind === "dispatch") {
+      const pass = encoder.beginComputePass();
+      const offset = c.uniforms ? (slot++) * UNIFORM_SLOT : 0;
+      pass.setPipeline(c.variant.pipeline!);
+      pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
+      pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
+      pass.end();
+      stats.dispatches++;
+    } else if (c.kind === "copy") {
+      encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+    } else encoder.clearBuffer(c.buffer, c.offset, c.size);
+    const t0 = performance.now();
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    const ms = performance.now() - t0;
+    const name = c.kind === "dispatch" ? c.variant.key : c.kind;
+    const entry = profile!.get(name) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += ms;
+    profile!.set(name, entry);
+  }
+  stats.submits++;
 }
 
 /**

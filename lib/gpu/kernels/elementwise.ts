@@ -1,7 +1,8 @@
 /**
  * Elementwise ops: a generic map kernel (one WGSL expression over up to three inputs) and the
  * autograd ops built on it — add, sub, mul, scale, activations — each with its backward.
- * A second operand may be broadcast: one value, or one row (size = last dimension).
+ * A second operand may be broadcast: one value, one row repeated (shape [C] or [1, C]), or one
+ * value per row (shape [R, 1], e.g. a gate or a scalar per edge).
  *
  * @module
  */
@@ -11,10 +12,10 @@ import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { type Activation, activationExpr } from "./matmul.ts";
-import { columnSum } from "./reduce.ts";
+import { columnSum, rowSum } from "./reduce.ts";
 
-/** How operand b is laid out against a: the same, one value, or one row repeated. */
-export type Broadcast = "same" | "scalar" | "row";
+/** How operand b is laid out against a: the same, one value, one row repeated, one per row. */
+export type Broadcast = "same" | "scalar" | "row" | "column";
 
 const mapKernel = defineKernel({
   name: "map",
@@ -38,7 +39,16 @@ const mapKernel = defineKernel({
 });
 
 function indexFor(b: Broadcast): string {
-  return b === "same" ? "index" : b === "scalar" ? "0u" : "index % COLS";
+  switch (b) {
+    case "same":
+      return "index";
+    case "scalar":
+      return "0u";
+    case "row":
+      return "index % COLS";
+    case "column":
+      return "index / COLS";
+  }
 }
 
 /**
@@ -67,7 +77,7 @@ export function mapInto(
   if (out.buffer === a.buffer || out.buffer === b.buffer || out.buffer === c.buffer) {
     throw new Error("mapInto: the output may not also be an input (use accumulate)");
   }
-  const cols = a.shape.length > 0 ? a.shape[a.shape.length - 1] : 1;
+  const cols = out.shape.length > 0 ? out.shape[out.shape.length - 1] : 1;
   const variant = mapKernel.variant({
     ACCUMULATE: !!o.accumulate,
     COLS: Math.max(1, cols),
@@ -79,9 +89,14 @@ export function mapInto(
 }
 
 function broadcastOf(a: Tensor, b: Tensor, op: string): Broadcast {
-  if (b.size === a.size && b.shape.join() === a.shape.join()) return "same";
+  if (b.shape.join() === a.shape.join()) return "same";
   if (b.size === 1) return "scalar";
-  if (a.shape.length > 0 && b.size === a.shape[a.shape.length - 1]) return "row";
+  if (a.shape.length === 2) {
+    const [rows, cols] = a.shape;
+    const bs = b.shape.join();
+    if (bs === `${cols}` || bs === `1,${cols}`) return "row";
+    if (bs === `${rows},1`) return "column";
+  }
   throw new Error(`${op}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
 }
 
@@ -93,9 +108,14 @@ function addGrad(t: Tensor, dOut: Tensor, bc: Broadcast, factorExpr = "av", fact
     mapInto(expr, s.grad, dOut, factor ?? dOut, dOut, { accumulate: s.accumulate });
     return;
   }
-  // Reduce the broadcast axis: materialise the per-element gradient, then sum rows.
+  // Reduce the broadcast axis: materialise the per-element gradient, then sum it.
   const tmp = empty(dOut.shape);
   mapInto(expr, tmp, dOut, factor ?? dOut, dOut);
+  if (bc === "column") {
+    const cols = dOut.shape[1];
+    rowSum(tmp, s.grad, dOut.size / cols, cols, s.accumulate);
+    return;
+  }
   const cols = bc === "scalar" ? 1 : t.size;
   columnSum(tmp.reshape([dOut.size / cols, cols]), s.grad, dOut.size / cols, cols, s.accumulate);
 }
@@ -198,6 +218,58 @@ export function activation(x: Tensor, act: Activation): Tensor {
       const s = gradSlot(x);
       const saved = act === "silu" ? x : out;
       mapInto(ACTIVATION_GRAD[act], s.grad, gradOf(out)!, saved, x, { accumulate: s.accumulate });
+    });
+  }
+  return out;
+}
+
+/**
+ * Clamps every element to [lo, hi]; the gradient is zero where the value was clipped.
+ * (The reference clamps each coordinate message to ±100.)
+ */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  const out = empty(x.shape);
+  const expr = `clamp(av, ${wgslFloat(lo)}, ${wgslFloat(hi)})`;
+  mapInto(expr, out, x, x, x);
+  if (needsGrad(x)) {
+    recordOp("clamp", out, () => {
+      const s = gradSlot(x);
+      mapInto(
+        `select(0.0, av, bv >= ${wgslFloat(lo)} && bv <= ${wgslFloat(hi)})`,
+        s.grad,
+        gradOf(out)!,
+        x,
+        x,
+        { accumulate: s.accumulate },
+      );
+    });
+  }
+  return out;
+}
+
+function wgslFloat(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+  const t = String(v);
+  return /[.eE]/.test(t) ? t : t + ".0";
+}
+
+/**
+ * A differentiable elementwise function given as WGSL: `forward` in `av` (the input),
+ * `derivative` in `bv` (the input). The backward multiplies the derivative by the incoming
+ * gradient.
+ *
+ * @param x input
+ * @param name the op's name (for errors)
+ * @param forward e.g. `"1.0 / (safeSqrt(av) + 1.0)"`
+ * @param derivative e.g. `"-0.5 / (safeSqrt(bv) * (safeSqrt(bv) + 1.0) * (safeSqrt(bv) + 1.0))"`
+ */
+export function unary(x: Tensor, name: string, forward: string, derivative: string): Tensor {
+  const out = empty(x.shape);
+  mapInto(forward, out, x, x, x);
+  if (needsGrad(x)) {
+    recordOp(name, out, () => {
+      const s = gradSlot(x);
+      mapInto(`av * (${derivative})`, s.grad, gradOf(out)!, x, x, { accumulate: s.accumulate });
     });
   }
   return out;

@@ -54,6 +54,38 @@ export function columnSum(
   });
 }
 
+const rowSumKernel = defineKernel({
+  name: "row_sum",
+  workgroupSize: 64,
+  constants: { ACCUMULATE: "bool" },
+  uniforms: { m: "u32", n: "u32" },
+  bindings: {
+    x: { type: "f32", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.m) { return; }
+  var s = 0.0;
+  for (var j = 0u; j < params.n; j++) { s += x[index * params.n + j]; }
+  ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
+});
+
+/**
+ * Records `out[r] (+)= Σ_j x[r, j]` for an m×n matrix.
+ *
+ * @param x the matrix (row-major m×n)
+ * @param out m values
+ * @param m rows
+ * @param n columns
+ * @param accumulate add into out instead of overwriting
+ */
+export function rowSum(x: Tensor, out: Tensor, m: number, n: number, accumulate = false): void {
+  if (x.size < m * n || out.size < m) {
+    throw new Error(`rowSum: [${x.shape}] → [${out.shape}] too small for ${m}×${n}`);
+  }
+  recordDispatch(rowSumKernel.variant({ ACCUMULATE: accumulate }), [x, out], m, { m, n });
+}
+
 const sumAllKernel = defineKernel({
   name: "sum_all",
   workgroupSize: 64,

@@ -1,0 +1,205 @@
+/**
+ * The E(n)-equivariant graph convolutional layer (EGCL), eqs. 3–8 of the paper, laid out exactly
+ * as the reference's `E_GCL` (models/gcl.py) and, with `velocity`, `E_GCL_vel`.
+ *
+ * Reads top to bottom like the paper: eq. 3 (messages) → eq. 8 (soft edges) → eq. 4 / eq. 7
+ * (coordinates) → eq. 5 (aggregation) → eq. 6 (node update).
+ *
+ * @module
+ */
+
+import type { ParameterSet } from "../gpu/parameters.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { add, clamp, mapInto, mul, scale, sub, unary } from "../gpu/kernels/elementwise.ts";
+import { gatherRows, segmentMean, segmentSum } from "../gpu/kernels/segment.ts";
+import { concat } from "../gpu/kernels/columns.ts";
+import { rowSquaredNorm } from "../gpu/kernels/rownorm.ts";
+import type { Activation } from "../gpu/kernels/matmul.ts";
+import { empty } from "../gpu/tensor.ts";
+import { applyDense, type Dense, dense } from "./nn.ts";
+import type { DeviceGraph } from "./device_graph.ts";
+import type { Random } from "../random.ts";
+
+/** Options of an EGCL; defaults are the reference's as its experiments call it. */
+export interface EGCLOptions {
+  inputNf: number;
+  outputNf: number;
+  hiddenNf: number;
+  /** Width of a_ij (default 0). */
+  edgesInD?: number;
+  /** Width of extra node attributes appended to φh's input (default 0). */
+  nodesAttDim?: number;
+  /** Activation of the MLPs (default SiLU, as every experiment). */
+  act?: Activation;
+  /** h ← h + φh(·): the reference's `recurrent`/`residual` (default true). */
+  residual?: boolean;
+  /** Eq. 8: gate each message by sigmoid(Linear(m_ij)) (default false). */
+  attention?: boolean;
+  /** Aggregation of coordinate messages: mean (the paper's C = 1/(M−1)) or sum. */
+  coordsAgg?: "mean" | "sum";
+  /** Scales the aggregated coordinate update (the reference's `coords_weight`, default 1). */
+  coordsWeight?: number;
+  /**
+   * Divide x_i − x_j by its norm: `"detached"` as egnn_clean's `normalize` (no gradient through
+   * the norm), `"plusOne"` as gcl.py's `norm_diff` (÷ (‖·‖ + 1)), or none (default).
+   */
+  normalize?: "none" | "detached" | "plusOne";
+  /** Bound φx's output with tanh, times `coordsRange` (default false; range 1 = reference). */
+  tanh?: boolean;
+  coordsRange?: number;
+  /** Clamp each coordinate message to ±100 as the reference does (default true). */
+  clampMessages?: boolean;
+  /** Update coordinates (default true); off gives the invariant layer of the QM9 model. */
+  updateCoords?: boolean;
+  /** Eq. 7: add φv(h_i)·v_i with the network's input velocity (`E_GCL_vel`, default false). */
+  velocity?: boolean;
+}
+
+/** Inputs of one layer application. */
+export interface EGCLInput {
+  /** N×inputNf node features. */
+  h: Tensor;
+  /** N×n coordinates (any n). */
+  x: Tensor;
+  graph: DeviceGraph;
+  /** E×edgesInD edge attributes in the graph's sorted edge order. */
+  edgeAttr?: Tensor | null;
+  /** N×nodesAttDim node attributes. */
+  nodeAttr?: Tensor | null;
+  /** N×n input velocities (with `velocity`). */
+  vel?: Tensor | null;
+}
+
+/** One EGCL's parameters and forward pass. */
+export class EGCL {
+  readonly options: Required<EGCLOptions>;
+  readonly edgeMlp: [Dense, Dense];
+  readonly nodeMlp: [Dense, Dense];
+  readonly coordMlp: [Dense, Dense] | null;
+  readonly attMlp: Dense | null;
+  readonly velMlp: [Dense, Dense] | null;
+
+  /**
+   * Declares the layer's parameters under `prefix` with the reference's names
+   * (`edge_mlp.0`, `edge_mlp.2`, `node_mlp.0`, `node_mlp.2`, `coord_mlp.0`, `coord_mlp.2`,
+   * `att_mlp.0`, `coord_mlp_vel.0`, `coord_mlp_vel.2`).
+   */
+  constructor(ps: ParameterSet, prefix: string, options: EGCLOptions, rng: Random) {
+    const o = this.options = {
+      edgesInD: 0,
+      nodesAttDim: 0,
+      act: "silu",
+      residual: true,
+      attention: false,
+      coordsAgg: "mean",
+      coordsWeight: 1,
+      normalize: "none",
+      tanh: false,
+      coordsRange: 1,
+      clampMessages: true,
+      updateCoords: true,
+      velocity: false,
+      ...options,
+    };
+    if (o.residual && o.inputNf !== o.outputNf) {
+      throw new Error(
+        `EGCL ${prefix}: residual needs inputNf = outputNf (${o.inputNf}, ${o.outputNf})`,
+      );
+    }
+    const H = o.hiddenNf;
+    const p = prefix ? prefix + "." : "";
+    // Declaration order follows the reference's constructors (edge, node, coord, att; then vel).
+    this.edgeMlp = [
+      dense(ps, `${p}edge_mlp.0`, 2 * o.inputNf + 1 + o.edgesInD, H, rng),
+      dense(ps, `${p}edge_mlp.2`, H, H, rng),
+    ];
+    this.nodeMlp = [
+      dense(ps, `${p}node_mlp.0`, H + o.inputNf + o.nodesAttDim, H, rng),
+      dense(ps, `${p}node_mlp.2`, H, o.outputNf, rng),
+    ];
+    this.coordMlp = o.updateCoords
+      ? [
+        dense(ps, `${p}coord_mlp.0`, H, H, rng),
+        dense(ps, `${p}coord_mlp.2`, H, 1, rng, { bias: false, xavierGain: 0.001 }),
+      ]
+      : null;
+    this.attMlp = o.attention ? dense(ps, `${p}att_mlp.0`, H, 1, rng) : null;
+    this.velMlp = o.velocity
+      ? [
+        dense(ps, `${p}coord_mlp_vel.0`, o.inputNf, H, rng),
+        dense(ps, `${p}coord_mlp_vel.2`, H, 1, rng),
+      ]
+      : null;
+  }
+
+  /** Applies the layer: returns the new h and x (x unchanged when coordinates are not updated). */
+  forward(input: EGCLInput): { h: Tensor; x: Tensor } {
+    const o = this.options;
+    const { h, x, graph } = input;
+    const act = o.act;
+
+    let diff = sub(gatherRows(x, graph.receivers), gatherRows(x, graph.senders)); // x_i − x_j
+    const radial = rowSquaredNorm(diff); // ‖x_i − x_j‖²
+    if (o.normalize === "detached") {
+      const inv = empty(radial.shape);
+      mapInto("1.0 / safeSqrt(av)", inv, radial, radial, radial); // no tape: no gradient
+      diff = mul(diff, inv);
+    } else if (o.normalize === "plusOne") {
+      diff = mul(
+        diff,
+        unary(
+          radial,
+          "normPlusOne",
+          "1.0 / (safeSqrt(av) + 1.0)",
+          "-0.5 / (safeSqrt(bv) * (safeSqrt(bv) + 1.0) * (safeSqrt(bv) + 1.0))",
+        ),
+      );
+    }
+
+    // eq. 3: m_ij = φe(h_i, h_j, ‖x_i − x_j‖², a_ij)
+    const parts = [gatherRows(h, graph.receivers), gatherRows(h, graph.senders), radial];
+    if (o.edgesInD > 0) {
+      if (!input.edgeAttr) throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
+      parts.push(input.edgeAttr);
+    }
+    let m = applyDense(this.edgeMlp[1], applyDense(this.edgeMlp[0], concat(parts), act), act);
+
+    // eq. 8: m_ij ← e_ij · m_ij, e_ij = sigmoid(Linear(m_ij))
+    if (this.attMlp) m = mul(m, applyDense(this.attMlp, m, "sigmoid"));
+
+    // eq. 4: x_i ← x_i + C Σ_j (x_i − x_j) φx(m_ij)
+    let xNew = x;
+    if (this.coordMlp) {
+      let phi = applyDense(
+        this.coordMlp[1],
+        applyDense(this.coordMlp[0], m, act),
+        o.tanh ? "tanh" : "none",
+      );
+      if (o.tanh && o.coordsRange !== 1) phi = scale(phi, o.coordsRange);
+      let trans = mul(diff, phi);
+      if (o.clampMessages) trans = clamp(trans, -100, 100);
+      let agg = o.coordsAgg === "mean"
+        ? segmentMean(trans, graph.incoming)
+        : segmentSum(trans, graph.incoming);
+      if (o.coordsWeight !== 1) agg = scale(agg, o.coordsWeight);
+      xNew = add(x, agg);
+    }
+    // eq. 7: + φv(h_i) v_i, with the layer's input h and the network's input velocity
+    if (this.velMlp) {
+      if (!input.vel) throw new Error("EGCL: velocity layer needs vel");
+      const phiV = applyDense(this.velMlp[1], applyDense(this.velMlp[0], h, act));
+      xNew = add(xNew, mul(input.vel, phiV));
+    }
+
+    // eq. 5: m_i = Σ_j m_ij ; eq. 6: h_i ← h_i + φh(h_i, m_i)
+    const mi = segmentSum(m, graph.incoming);
+    const nodeIn = [h, mi];
+    if (o.nodesAttDim > 0) {
+      if (!input.nodeAttr) throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
+      nodeIn.push(input.nodeAttr);
+    }
+    let hNew = applyDense(this.nodeMlp[1], applyDense(this.nodeMlp[0], concat(nodeIn), act));
+    if (o.residual) hNew = add(h, hNew);
+    return { h: hNew, x: xNew };
+  }
+}
