@@ -113,3 +113,17 @@ export { type DeviceGraph, uploadGraph } from "./lib/egnn/device_graph.ts";
 export { applyDense, type Dense, dense, type DenseOptions } from "./lib/egnn/nn.ts";
 export { EGCL, type EGCLInput, type EGCLOptions } from "./lib/egnn/egcl.ts";
 export { EGNN, type EGNNOptions, EGNNVel, type EGNNVelOptions } from "./lib/egnn/egnn.ts";
+export { GCL, type GCLOptions, GNN, type GNNOptions } from "./lib/egnn/baselines/gnn.ts";
+export {
+  RadialField,
+  RadialFieldLayer,
+  type RadialFieldLayerOptions,
+  type RadialFieldOptions,
+} from "./lib/egnn/baselines/radial_field.ts";
+export { LinearBaseline, LinearVelBaseline } from "./lib/egnn/baselines/linear.ts";
+export {
+  gaussianRbf,
+  SchNet,
+  type SchNetOptions,
+  shiftedSoftplus,
+} from "./lib/egnn/baselines/schnet.ts";
