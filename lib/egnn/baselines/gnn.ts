@@ -100,7 +100,7 @@ export class GNN {
   constructor(readonly options: GNNOptions = {}) {
     const rng = new Random(options.seed ?? 0);
     const H = options.hiddenNf ?? 64;
-    this.embedding = dense(this.params, "embedding", options.inputDim ?? 6, H, rng);
+    this.embedding = dense(this.params, "embedding.0", options.inputDim ?? 6, H, rng); // nn.Sequential(Linear)
     for (let i = 0; i < (options.nLayers ?? 4); i++) {
       this.layers.push(
         new GCL(this.params, `gcl_${i}`, {
