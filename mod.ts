@@ -39,7 +39,7 @@ export {
   stats,
   submit,
 } from "./lib/gpu/commands.ts";
-export { bufferPool, type PoolStats } from "./lib/gpu/pool.ts";
+export { type BufferPool, bufferPool, type PoolStats } from "./lib/gpu/pool.ts";
 export {
   type DType,
   empty,
@@ -123,7 +123,21 @@ export {
 export { LinearBaseline, LinearVelBaseline } from "./lib/egnn/baselines/linear.ts";
 export {
   gaussianRbf,
+  type Interaction,
   SchNet,
   type SchNetOptions,
   shiftedSoftplus,
 } from "./lib/egnn/baselines/schnet.ts";
+export {
+  type Checkpoint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  importTorchNpz,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./lib/io/checkpoint.ts";
+export { type NpyArray, parseNpy, writeNpy } from "./lib/io/npy.ts";
+export { readNpz, writeNpz } from "./lib/io/npz.ts";
+export { writeFileAtomic } from "./lib/io/atomic.ts";
+export { profileReport, setProfiling } from "./lib/gpu/commands.ts";
+export { QM9Model, type QM9ModelOptions } from "./lib/egnn/qm9_model.ts";

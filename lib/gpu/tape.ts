@@ -20,6 +20,7 @@ interface Node {
 let nodes: Node[] = [];
 let touched: Tensor[] = [];
 let enabled = true;
+let backwardDone = false;
 
 /** Whether an op with these inputs must record its backward. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
@@ -65,7 +66,14 @@ export function gradOf(t: Tensor): Tensor | null {
  * @param seed a tensor of loss's shape holding d(objective)/d(loss) (e.g. ones)
  */
 export function backward(loss: Tensor, seed: Tensor): void {
+  if (backwardDone) {
+    throw new Error(
+      "backward: called twice in one step; add the losses into one (add) before backward, " +
+        "or end the step (resetTape) first",
+    );
+  }
   if (!loss.requiresGrad) throw new Error("backward: the loss does not depend on any parameter");
+  backwardDone = true;
   if (seed.size !== loss.size) {
     throw new Error(`backward: seed [${seed.shape}] does not match loss [${loss.shape}]`);
   }
@@ -82,6 +90,7 @@ export function resetTape(): void {
   for (const t of touched) t.gradFresh = false;
   touched = [];
   nodes = [];
+  backwardDone = false;
 }
 
 /** Number of ops recorded since the last reset. */

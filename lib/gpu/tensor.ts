@@ -33,6 +33,8 @@ export class Tensor implements BufferSlice {
   private store: { buffer: GPUBuffer | null };
 
   /**
+   * Wraps an owned buffer (a temporary until `keep()`) or views another tensor's store.
+   *
    * @param buffer a pooled buffer this tensor owns, or the store of another tensor it views
    * @param shape dimensions
    * @param dtype element type
@@ -100,7 +102,10 @@ export class Tensor implements BufferSlice {
     this.grad = null;
   }
 
-  /** A view sharing this tensor's buffer (and lifetime) with another shape of the same size. */
+  /**
+   * A view sharing this tensor's buffer (and lifetime) with another shape of the same size.
+   * Not differentiable: the view carries no gradient path back to this tensor.
+   */
   reshape(shape: readonly number[]): Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
     if (n !== this.size) {

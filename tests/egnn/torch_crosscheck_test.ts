@@ -9,6 +9,7 @@ import {
   getGpu,
   GNN,
   noGrad,
+  QM9Model,
   RadialField,
   read,
   uploadGraph,
@@ -109,6 +110,28 @@ Deno.test("torch cross-check: Radial Field with PyTorch-exported weights reprodu
     )
   );
   assertClose(await read(out), io.expected, 1e-5, "RF_vel");
+  g.dispose();
+  endStep();
+});
+
+Deno.test("torch cross-check: the QM9 model, unpadded here, reproduces the reference's padded form", async () => {
+  await getGpu();
+  const io = await readNpz(await Deno.readFile(`${fixtures}torch_qm9_io.npz`));
+  const z = io.get("charges")!.data, pos = io.get("positions")!.data;
+  const sizes = [...io.get("sizes")!.data];
+  const species = [1, 6, 7, 8, 9];
+  const h0 = new Float32Array(z.length * 15);
+  for (let a = 0; a < z.length; a++) {
+    for (let p = 0; p < 3; p++) h0[a * 15 + 3 * species.indexOf(z[a]) + p] = (z[a] / 9) ** p;
+  }
+  const model = new QM9Model({ hiddenNf: 16, nLayers: 3 });
+  assert.equal(new QM9Model().params.count, 745_224);
+  await importTorchNpz(`${fixtures}torch_qm9_weights.npz`, model.params);
+  const g = uploadGraph(fullyConnected(sizes));
+  const out = noGrad(() =>
+    model.forward(fromArray(h0, [z.length, 15]), fromArray(pos, [z.length, 3]), g)
+  );
+  assertClose(await read(out), io.get("out")!.data, 1e-5, "QM9 EGNN");
   g.dispose();
   endStep();
 });

@@ -1,0 +1,195 @@
+// linear (matmul + bias + fused activation) and the bare matmul it is built on, against the
+// float64 reference in tests/reference/linear.ts. Sizes avoid multiples of the matmul block
+// (8 rows × 8 columns) and of the workgroup (64); see check_op.ts for the four checks.
+import assert from "node:assert/strict";
+import {
+  add,
+  backward,
+  endStep,
+  fromArray,
+  getGpu,
+  linear,
+  matmul,
+  readMany,
+  resetTape,
+} from "../../mod.ts";
+import {
+  type Activation,
+  linearBackward,
+  linearForward,
+  matmulForward,
+} from "../reference/linear.ts";
+import { assertClose } from "../reference/finite_difference.ts";
+import { Random } from "../reference/random.ts";
+import { checkOp } from "./check_op.ts";
+
+interface LinearCase {
+  m: number;
+  k: number;
+  n: number;
+  act: Activation;
+  bias: boolean;
+  /** Whether x takes a gradient (a first layer's input does not). */
+  xGrad?: boolean;
+  seed: number;
+}
+
+async function checkLinear(o: LinearCase) {
+  const { m, k, n, act } = o;
+  const rng = new Random(o.seed);
+  const sizes = { m, k, n };
+  const xGrad = o.xGrad ?? true;
+  const inputs = [
+    { name: "x", data: rng.normals(m * k), shape: [m, k], grad: xGrad },
+    { name: "W", data: rng.normals(k * n, 1 / Math.sqrt(k)), shape: [k, n] },
+  ];
+  if (o.bias) inputs.push({ name: "b", data: rng.normals(n, 0.5), shape: [n] });
+  const ref = (xs: Float64Array[]) =>
+    linearForward(xs[0], xs[1], o.bias ? xs[2] : null, sizes, act);
+  await checkOp({
+    name: `linear ${m}×${k}→${n} ${act}`,
+    seed: o.seed,
+    inputs,
+    gpu: (ts) => linear(ts[0], ts[1], o.bias ? ts[2] : null, act),
+    forward: (xs) => ref(xs).y,
+    backward: (xs, dy) => {
+      const g = linearBackward(xs[0], xs[1], ref(xs).z, dy, sizes, act);
+      return [xGrad ? g.dx : null, g.dw, ...(o.bias ? [g.db] : [])];
+    },
+    kinks: act === "relu" ? (xs) => ref(xs).z : undefined,
+  });
+}
+
+Deno.test("linear: forward and gradients match the float64 reference (37×13→11, silu)", () =>
+  checkLinear({ m: 37, k: 13, n: 11, act: "silu", bias: true, seed: 1 }));
+
+Deno.test("linear: forward and gradients match the float64 reference (37×13→3, relu)", () =>
+  checkLinear({ m: 37, k: 13, n: 3, act: "relu", bias: true, seed: 2 }));
+
+Deno.test("linear: forward and gradients match the float64 reference (5×131→1, tanh)", () =>
+  checkLinear({ m: 5, k: 131, n: 1, act: "tanh", bias: true, seed: 3 }));
+
+Deno.test(
+  "linear: forward and gradients match the float64 reference (67×5→70, sigmoid, no bias)",
+  () => checkLinear({ m: 67, k: 5, n: 70, act: "sigmoid", bias: false, seed: 4 }),
+);
+
+Deno.test(
+  "linear: forward and gradients match the float64 reference (37×13→11, none, x without grad)",
+  () => checkLinear({ m: 37, k: 13, n: 11, act: "none", bias: true, xGrad: false, seed: 5 }),
+);
+
+Deno.test("linear: x used twice accumulates its gradient: add(linear(x, W, b, tanh), x)", async () => {
+  const m = 37, k = 13, rng = new Random(6);
+  const sizes = { m, k, n: k };
+  const ref = (xs: Float64Array[]) => linearForward(xs[0], xs[1], xs[2], sizes, "tanh");
+  await checkOp({
+    name: "add(linear(x, W, b, tanh), x)",
+    seed: 6,
+    inputs: [
+      { name: "x", data: rng.normals(m * k), shape: [m, k] },
+      { name: "W", data: rng.normals(k * k, 1 / Math.sqrt(k)), shape: [k, k] },
+      { name: "b", data: rng.normals(k, 0.5), shape: [k] },
+    ],
+    gpu: ([x, w, b]) => add(linear(x, w, b, "tanh"), x),
+    forward: (xs) => ref(xs).y.map((v, i) => v + xs[0][i]),
+    backward: (xs, dy) => {
+      const g = linearBackward(xs[0], xs[1], ref(xs).z, dy, sizes, "tanh");
+      return [g.dx.map((v, i) => v + dy[i]), g.dw, g.db];
+    },
+  });
+});
+
+Deno.test("linear: forward and gradients match the float64 reference (1×7→9, silu, one row)", () =>
+  checkLinear({ m: 1, k: 7, n: 9, act: "silu", bias: true, seed: 8 }));
+
+// Two layers sharing W and b: the second layer's backward runs first and overwrites dW and db,
+// the first's adds (the accumulate variants of the Xᵀ·dZ product and of the column sum).
+Deno.test("linear: W and b shared by two layers accumulate their gradients (37×13→13→13)", async () => {
+  const m = 37, k = 13, rng = new Random(9);
+  const sizes = { m, k, n: k };
+  const ref = (xs: Float64Array[]) => {
+    const first = linearForward(xs[0], xs[1], xs[2], sizes, "silu");
+    return { first, second: linearForward(first.y, xs[1], xs[2], sizes, "tanh") };
+  };
+  await checkOp({
+    name: "linear(linear(x, W, b, silu), W, b, tanh)",
+    seed: 9,
+    inputs: [
+      { name: "x", data: rng.normals(m * k), shape: [m, k] },
+      { name: "W", data: rng.normals(k * k, 1 / Math.sqrt(k)), shape: [k, k] },
+      { name: "b", data: rng.normals(k, 0.5), shape: [k] },
+    ],
+    gpu: ([x, w, b]) => linear(linear(x, w, b, "silu"), w, b, "tanh"),
+    forward: (xs) => ref(xs).second.y,
+    backward: (xs, dy) => {
+      const { first, second } = ref(xs);
+      const g2 = linearBackward(first.y, xs[1], second.z, dy, sizes, "tanh");
+      const g1 = linearBackward(xs[0], xs[1], first.z, g2.dx, sizes, "silu");
+      return [g1.dx, g1.dw.map((v, i) => v + g2.dw[i]), g1.db.map((v, i) => v + g2.db[i])];
+    },
+  });
+});
+
+// A kept tensor keeps its gradient buffer across steps; the next step must overwrite it.
+Deno.test("linear: a kept input's gradient is overwritten in the next step, not added to", async () => {
+  await getGpu();
+  const m = 9, k = 5, n = 3, rng = new Random(10);
+  const xData = rng.normals(m * k), wData = rng.normals(k * n);
+  const x = fromArray(xData, [m, k]).keep();
+  const w = fromArray(wData, [k, n]).keep();
+  x.requiresGrad = w.requiresGrad = true;
+  try {
+    const grads: Float32Array[][] = [];
+    for (const seedValue of [1, -2]) {
+      const seed = new Float64Array(m * n).fill(seedValue);
+      backward(linear(x, w, null), fromArray(seed, [m, n]));
+      grads.push((await readMany([x.grad!, w.grad!])) as Float32Array[]);
+      resetTape();
+      endStep();
+    }
+    const expected = (s: number) =>
+      linearBackward(xData, wData, new Float64Array(m * n), new Float64Array(m * n).fill(s), {
+        m,
+        k,
+        n,
+      }, "none");
+    for (const [step, s] of [[0, 1], [1, -2]]) {
+      assertClose(grads[step][0], expected(s).dx, { rtol: 1e-5, label: `dx, step ${step + 1}` });
+      assertClose(grads[step][1], expected(s).dw, { rtol: 1e-5, label: `dW, step ${step + 1}` });
+    }
+  } finally {
+    x.dispose();
+    w.dispose();
+  }
+});
+
+Deno.test("matmul: Aᵀ·Bᵀ, and C += A·B into existing values, match the reference (19×131→3)", async () => {
+  await getGpu();
+  const m = 19, k = 131, n = 3, rng = new Random(7);
+  const aT = rng.normals(k * m), bT = rng.normals(n * k), a = rng.normals(m * k);
+  const b = rng.normals(k * n), c0 = rng.normals(m * n);
+  const both = fromArray(new Float32Array(m * n), [m, n]);
+  matmul(fromArray(aT, [k, m]), fromArray(bT, [n, k]), both, {
+    m,
+    n,
+    k,
+    transA: true,
+    transB: true,
+  });
+  const acc = fromArray(c0, [m, n]);
+  matmul(fromArray(a, [m, k]), fromArray(b, [k, n]), acc, { m, n, k, accumulate: true });
+  const [gotBoth, gotAcc] = await readMany([both, acc]);
+  resetTape();
+  endStep();
+  const product = matmulForward(a, b, { m, k, n });
+  assertClose(gotBoth, matmulForward(aT, bT, { m, k, n, transA: true, transB: true }), {
+    rtol: 1e-5,
+    label: "Aᵀ·Bᵀ",
+  });
+  assertClose(gotAcc, product.map((v, i) => v + c0[i]), { rtol: 1e-5, label: "C += A·B" });
+  assert.throws(
+    () => matmul(both, both, both, { m, n, k: n, accumulate: true, activation: "relu" }),
+    /accumulate takes no bias, activation/,
+  );
+});
