@@ -141,3 +141,4 @@ export { readNpz, writeNpz } from "./lib/io/npz.ts";
 export { writeFileAtomic } from "./lib/io/atomic.ts";
 export { profileReport, setProfiling } from "./lib/gpu/commands.ts";
 export { QM9Model, type QM9ModelOptions } from "./lib/egnn/qm9_model.ts";
+export { GNNEncoder, type GNNEncoderOptions } from "./lib/egnn/baselines/noise_gnn.ts";
