@@ -22,6 +22,7 @@ export class Random {
   private s = new Uint32Array(4);
   private spareNormal: number | null = null;
 
+  /** Seeds the four state words by splitmix32 from `seed` (taken as a u32). */
   constructor(readonly seed: number) {
     let x = seed >>> 0;
     for (let i = 0; i < 4; i++) {

@@ -12,8 +12,11 @@ import { fromArray, type Tensor } from "../gpu/tensor.ts";
 
 /** The device-side index structures of a batch of graphs. */
 export interface DeviceGraph {
+  /** Graphs in the batch. */
   numGraphs: number;
+  /** Nodes N of all graphs together. */
   numNodes: number;
+  /** Directed edges E of all graphs together. */
   numEdges: number;
   /** Gather by receiver: row e is node i of edge e. */
   receivers: RowIndex;

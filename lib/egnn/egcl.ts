@@ -22,8 +22,11 @@ import type { Random } from "../random.ts";
 
 /** Options of an EGCL; defaults are the reference's as its experiments call it. */
 export interface EGCLOptions {
+  /** Width of the input h. */
   inputNf: number;
+  /** Width of the output h. */
   outputNf: number;
+  /** Width of the messages m_ij and of the MLPs' hidden layers. */
   hiddenNf: number;
   /** Width of a_ij (default 0). */
   edgesInD?: number;
@@ -46,6 +49,7 @@ export interface EGCLOptions {
   normalize?: "none" | "detached" | "plusOne";
   /** Bound φx's output with tanh, times `coordsRange` (default false; range 1 = reference). */
   tanh?: boolean;
+  /** Scale of φx's tanh-bounded output (with `tanh`, default 1). */
   coordsRange?: number;
   /** Clamp each coordinate message to ±100 as the reference does (default true). */
   clampMessages?: boolean;
@@ -61,6 +65,7 @@ export interface EGCLInput {
   h: Tensor;
   /** N×n coordinates (any n). */
   x: Tensor;
+  /** The batch's device graph: edges (i, j) and their groupings. */
   graph: DeviceGraph;
   /** E×edgesInD edge attributes in the graph's sorted edge order. */
   edgeAttr?: Tensor | null;
@@ -72,11 +77,17 @@ export interface EGCLInput {
 
 /** One EGCL's parameters and forward pass. */
 export class EGCL {
+  /** The options with their defaults filled in. */
   readonly options: Required<EGCLOptions>;
+  /** φe: the edge MLP's two layers (eq. 3). */
   readonly edgeMlp: [Dense, Dense];
+  /** φh: the node MLP's two layers (eq. 6). */
   readonly nodeMlp: [Dense, Dense];
+  /** φx: the coordinate MLP's two layers (eq. 4), or null without `updateCoords`. */
   readonly coordMlp: [Dense, Dense] | null;
+  /** φinf: the soft-edge gate's layer (eq. 8), or null without `attention`. */
   readonly attMlp: Dense | null;
+  /** φv: the velocity MLP's two layers (eq. 7), or null without `velocity`. */
   readonly velMlp: [Dense, Dense] | null;
 
   /**

@@ -15,19 +15,29 @@ import type { DeviceGraph } from "./device_graph.ts";
 
 /** Options of the general EGNN. */
 export interface EGNNOptions {
+  /** Width of the input node features. */
   inNodeNf: number;
+  /** Width of every EGCL (h and messages). */
   hiddenNf: number;
+  /** Width of the output node features. */
   outNodeNf: number;
   /** Edge attribute width (default 0). */
   inEdgeNf?: number;
   /** Layers (default 4). */
   nLayers?: number;
+  /** Activation of the MLPs (default SiLU). */
   act?: Activation;
+  /** h ← h + φh(·) in every layer (default true). */
   residual?: boolean;
+  /** Eq. 8's soft edges in every layer (default false). */
   attention?: boolean;
+  /** Normalisation of x_i − x_j, as `EGCLOptions.normalize` (default none). */
   normalize?: EGCLOptions["normalize"];
+  /** Bound φx's output with tanh (default false). */
   tanh?: boolean;
+  /** Aggregation of coordinate messages in eq. 4: mean (default) or sum. */
   coordsAgg?: "mean" | "sum";
+  /** Update coordinates in every layer (default true). */
   updateCoords?: boolean;
   /** Seed of the parameter initialisation (default 0). */
   seed?: number;
@@ -50,11 +60,16 @@ export interface EGNNOptions {
  * ```
  */
 export class EGNN {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `embedding_in`: Linear(inNodeNf→hiddenNf). */
   readonly embeddingIn: Dense;
+  /** `gcl_0 … gcl_{L−1}`: the EGCLs, in order. */
   readonly layers: EGCL[] = [];
+  /** `embedding_out`: Linear(hiddenNf→outNodeNf). */
   readonly embeddingOut: Dense;
 
+  /** Declares the parameters with egnn_clean's names and builds them (after `getGpu()`). */
   constructor(readonly options: EGNNOptions) {
     const o = options;
     const rng = new Random(o.seed ?? 0);
@@ -83,7 +98,12 @@ export class EGNN {
   }
 
   /** h: N×inNodeNf, x: N×n; returns the output features and coordinates. */
-  forward(h: Tensor, x: Tensor, graph: DeviceGraph, edgeAttr?: Tensor | null) {
+  forward(
+    h: Tensor,
+    x: Tensor,
+    graph: DeviceGraph,
+    edgeAttr?: Tensor | null,
+  ): { h: Tensor; x: Tensor } {
     let hh = applyDense(this.embeddingIn, h);
     let xx = x;
     for (const layer of this.layers) {
@@ -95,15 +115,23 @@ export class EGNN {
 
 /** Options of the N-body EGNN_vel (defaults: the reference's main_nbody.py). */
 export interface EGNNVelOptions {
+  /** Width of h⁰ (default 1: ‖v‖). */
   inNodeNf?: number;
+  /** Edge attribute width (default 2: q_i q_j and ‖x⁰_i − x⁰_j‖²). */
   inEdgeNf?: number;
+  /** Width of every layer (default 64). */
   hiddenNf?: number;
+  /** Layers (default 4). */
   nLayers?: number;
+  /** Eq. 8's soft edges in every layer (default false). */
   attention?: boolean;
   /** gcl.py `norm_diff` (default false). */
   normDiff?: boolean;
+  /** Bound φx's output with tanh (default false). */
   tanh?: boolean;
+  /** Scales the aggregated coordinate update (the reference's `coords_weight`, default 1). */
   coordsWeight?: number;
+  /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
 
@@ -113,10 +141,14 @@ export interface EGNNVelOptions {
  * 134,020 parameters at the defaults.
  */
 export class EGNNVel {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `embedding`: Linear(inNodeNf→hiddenNf) of h⁰. */
   readonly embedding: Dense;
+  /** `gcl_0 …`: the `E_GCL_vel` layers, in order. */
   readonly layers: EGCL[] = [];
 
+  /** Declares the parameters with the reference's names and builds them (after `getGpu()`). */
   constructor(readonly options: EGNNVelOptions = {}) {
     const rng = new Random(options.seed ?? 0);
     const H = options.hiddenNf ?? 64;
@@ -142,6 +174,8 @@ export class EGNNVel {
   }
 
   /**
+   * Runs the layers from h and x, adding φv(h_i)·v_i with the input velocity in each (eq. 7).
+   *
    * @param h N×1 node features (‖v‖)
    * @param x N×n positions
    * @param vel N×n velocities

@@ -17,10 +17,15 @@ import type { Random } from "../random.ts";
 
 /** A dense layer's parameters. */
 export interface Dense {
+  /** The PyTorch module path, e.g. `gcl_0.edge_mlp.0`. */
   name: string;
+  /** in×out (PyTorch's `weight` transposed). */
   weight: Tensor;
+  /** out, or null without a bias. */
   bias: Tensor | null;
+  /** Input width. */
   inFeatures: number;
+  /** Output width. */
   outFeatures: number;
 }
 

@@ -22,12 +22,15 @@ import type { DeviceGraph } from "./device_graph.ts";
 export interface QM9ModelOptions {
   /** Node feature width (one-hot(H,C,N,O,F) ⊗ (Z/9)^0..2 = 15). */
   inNodeNf?: number;
+  /** Width H of every layer (default 128). */
   hiddenNf?: number;
+  /** Layers (default 7). */
   nLayers?: number;
   /** Edge inference, eq. 8 (default true). */
   attention?: boolean;
   /** Append the input features to every φh input (`--node_attr 1`, default false). */
   nodeAttr?: boolean;
+  /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
 
@@ -86,6 +89,8 @@ export class QM9Model {
   }
 
   /**
+   * Predicts one value per molecule: the EGCLs on fixed x, `node_dec`, a sum, `graph_dec`.
+   *
    * @param h0 N×inNodeNf atom features
    * @param x N×3 positions (fixed: only their distances enter)
    * @param graph the molecules' device graph (fully connected within each molecule)

@@ -16,6 +16,7 @@ import { bufferPool } from "./pool.ts";
 
 /** A byte range of a buffer: what a tensor binds. */
 export interface BufferSlice {
+  /** The buffer holding the range. */
   readonly buffer: GPUBuffer;
   /** Byte offset (a multiple of 256 when bound). */
   readonly offset: number;
@@ -48,10 +49,13 @@ type Command = DispatchCommand | CopyCommand | ClearCommand;
 
 /** Counters for benchmarks and tests. */
 export interface CommandStats {
+  /** Compute dispatches submitted. */
   dispatches: number;
+  /** Queue submissions. */
   submits: number;
   /** GPU→CPU synchronisations (reads). */
   syncs: number;
+  /** Bind groups created (misses of the bind group cache). */
   bindGroupsCreated: number;
 }
 

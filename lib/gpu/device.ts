@@ -12,7 +12,9 @@
 export interface AdapterDescription {
   /** The driver's own words, e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`. */
   description: string;
+  /** The adapter's vendor as the driver reports it (may be empty). */
   vendor: string;
+  /** The adapter's architecture as the driver reports it (may be empty). */
   architecture: string;
   /** `DENO_WEBGPU_BACKEND` as set, or `default` when unset. */
   backendRequested: string;
@@ -20,14 +22,19 @@ export interface AdapterDescription {
   backendGuess: string;
   /** True for software adapters (Mesa's lavapipe/llvmpipe, WARP, SwiftShader). */
   isFallbackAdapter: boolean;
+  /** The device's largest storage buffer binding, in bytes. */
   maxStorageBufferBindingSize: number;
+  /** The device's limit of storage buffers per shader stage. */
   maxStorageBuffersPerShaderStage: number;
 }
 
 /** The device and what was learnt about its adapter. */
 export interface Gpu {
+  /** The device every kernel runs on. */
   device: GPUDevice;
+  /** The adapter the device was requested from. */
   adapter: GPUAdapter;
+  /** What a result file records about the adapter. */
   info: AdapterDescription;
 }
 

@@ -23,7 +23,9 @@ export type ConstantValue = number | boolean | string;
 
 /** One storage binding: element type and access. */
 export interface BindingSpec {
+  /** Element type of the WGSL array. */
   type: ElementType;
+  /** `read` binds read-only storage; `read_write`, writable storage. */
   access: "read" | "read_write";
 }
 
@@ -100,15 +102,23 @@ function wgslConstant(name: string, type: ScalarType, value: ConstantValue, kern
 
 /** One compiled (or compiling) variant of a kernel: the spec with its constants bound. */
 export class KernelVariant {
+  /** The cache key: the kernel's name and its constants as JSON. */
   readonly key: string;
+  /** The generated WGSL module. */
   readonly code: string;
+  /** Whether the spec declares uniforms (then binding 0 is the uniform struct). */
   readonly hasUniforms: boolean;
+  /** Bytes of the uniform struct: 4 per value, rounded up to a multiple of 16 (at least 16). */
   readonly uniformBytes: number;
+  /** Names of the storage bindings, in binding order. */
   readonly bindingNames: string[];
+  /** The compute pipeline, once `ready()` has resolved. */
   pipeline: GPUComputePipeline | null = null;
+  /** The bind group layout, once `ready()` has resolved. */
   layout: GPUBindGroupLayout | null = null;
   private compiling: Promise<void> | null = null;
 
+  /** Generates the WGSL of `spec` with `constants` bound; `ready()` compiles it. */
   constructor(readonly spec: KernelSpec, readonly constants: Record<string, ConstantValue>) {
     this.key = spec.name + JSON.stringify(constants);
     this.bindingNames = Object.keys(spec.bindings);
@@ -147,6 +157,7 @@ export class KernelVariant {
     return this.compiling;
   }
 
+  /** Builds the shader module, layout and pipeline; WGSL errors are reported with their lines. */
   private async compile(): Promise<void> {
     const { device } = gpuSync();
     device.pushErrorScope("validation");
@@ -234,6 +245,7 @@ function generate(spec: KernelSpec, constants: Record<string, ConstantValue>): s
 /** A declared kernel; `variant(constants)` gives the cached compiled form. */
 export class Kernel {
   private readonly variants = new Map<string, KernelVariant>();
+  /** Wraps a declaration; the workgroup size must be a positive integer. */
   constructor(readonly spec: KernelSpec) {
     if (!Number.isInteger(spec.workgroupSize) || spec.workgroupSize < 1) {
       throw new Error(`kernel ${spec.name}: workgroupSize must be a positive integer`);

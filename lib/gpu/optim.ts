@@ -48,10 +48,15 @@ const adamKernel = defineKernel({
 
 /** Options of Adam / AdamW. */
 export interface AdamOptions {
+  /** Learning rate η. */
   lr: number;
+  /** Decay β₁ of the first moment m (default 0.9). */
   beta1?: number;
+  /** Decay β₂ of the second moment v (default 0.999). */
   beta2?: number;
+  /** ε of the denominator (default 1e-8). */
   eps?: number;
+  /** Weight decay λ (default 0). */
   weightDecay?: number;
   /** AdamW: decoupled weight decay. */
   decoupled?: boolean;
@@ -75,10 +80,12 @@ export interface AdamOptions {
 export class Adam {
   /** Steps taken. */
   t = 0;
+  /** The learning rate η of the next step (`step(lr)` replaces it). */
   lr: number;
   private readonly m: Tensor;
   private readonly v: Tensor;
 
+  /** Allocates the moments m and v over the set's flat buffer and records their clearing. */
   constructor(readonly params: ParameterSet, readonly options: AdamOptions) {
     this.lr = options.lr;
     this.m = empty([params.paddedSize]).keep();

@@ -135,6 +135,7 @@ export class ParameterSet {
     return this.read(this.gradStore);
   }
 
+  /** Reads one of the two buffers back and splits it by parameter (one synchronisation). */
   private async read(store: { buffer: GPUBuffer | null }): Promise<Map<string, Float32Array>> {
     if (!store.buffer) throw new Error("ParameterSet: build() first");
     const [all] = await readSlices([{

@@ -26,10 +26,20 @@ export interface PoolStats {
   bytes: number;
 }
 
-class BufferPool {
+/** Free buffers by usage and size class; `acquire` reuses one before it creates one. */
+export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
+  /** Buffers created and bytes held. */
   readonly stats: PoolStats = { created: 0, bytes: 0 };
 
+  /**
+   * A buffer of at least `bytes` (its size class), reused when a free one has the same usage.
+   *
+   * @param bytes the bytes needed
+   * @param usage the usage flags (default: storage, copy source and destination)
+   * @param what names the buffer in the error when it exceeds the storage binding limit
+   * @returns a buffer of `sizeClass(bytes)` bytes
+   */
   acquire(bytes: number, usage = STORAGE_USAGE, what = "a tensor"): GPUBuffer {
     const size = sizeClass(bytes);
     const key = `${usage}:${size}`;
@@ -48,6 +58,7 @@ class BufferPool {
     return device.createBuffer({ size, usage });
   }
 
+  /** Puts a buffer back on the free list of its usage and size class (it is not destroyed). */
   release(buffer: GPUBuffer): void {
     const key = `${buffer.usage}:${buffer.size}`;
     let list = this.free.get(key);

@@ -18,10 +18,15 @@ import type { DeviceGraph } from "../device_graph.ts";
 
 /** Options of one GCL. */
 export interface GCLOptions {
+  /** Width of the input h. */
   inputNf: number;
+  /** Width of the output h. */
   outputNf: number;
+  /** Width of the messages m_ij and of the MLPs' hidden layers. */
   hiddenNf: number;
+  /** Width of a_ij (default 0). */
   edgesInNf?: number;
+  /** Activation of the MLPs (default SiLU). */
   act?: Activation;
   /** h ← h + φh(·) (the reference's `recurrent`, default true). */
   recurrent?: boolean;
@@ -32,12 +37,21 @@ export interface GCLOptions {
  * h_i ← [h_i +] φh([h_i, Σ_j m_ij]) (Linear→act→Linear).
  */
 export class GCL {
+  /** φe: the edge MLP's two layers. */
   readonly edgeMlp: [Dense, Dense];
+  /** φh: the node MLP's two layers. */
   readonly nodeMlp: [Dense, Dense];
+  /** Activation of the MLPs. */
   readonly act: Activation;
+  /** Whether h ← h + φh(·). */
   readonly recurrent: boolean;
+  /** Width of a_ij. */
   readonly edgesInNf: number;
 
+  /**
+   * Declares the layer's parameters under `prefix` with the reference's names
+   * (`edge_mlp.0`, `edge_mlp.2`, `node_mlp.0`, `node_mlp.2`).
+   */
   constructor(ps: ParameterSet, prefix: string, o: GCLOptions, rng: Random) {
     const p = prefix ? prefix + "." : "";
     this.act = o.act ?? "silu";
@@ -79,11 +93,17 @@ export class GCL {
 
 /** Options of the N-body GNN (defaults: the reference's main_nbody.py). */
 export interface GNNOptions {
+  /** Width of the input node features (default 6: [x, v]). */
   inputDim?: number;
+  /** Width of every layer (default 64). */
   hiddenNf?: number;
+  /** Layers (default 4). */
   nLayers?: number;
+  /** Edge attribute width (default 1: q_i q_j). */
   edgesInNf?: number;
+  /** Width of the output (default 3: the position). */
   outputDim?: number;
+  /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
 
@@ -92,11 +112,16 @@ export interface GNNOptions {
  * q_i q_j, `decoder` Linear→SiLU→Linear(64→3) giving the absolute position.
  */
 export class GNN {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `embedding.0`: Linear(inputDim→hiddenNf). */
   readonly embedding: Dense;
+  /** `gcl_0 …`: the GCLs, in order. */
   readonly layers: GCL[] = [];
+  /** `decoder.0`, `decoder.2`: Linear→SiLU→Linear(hiddenNf→outputDim). */
   readonly decoder: [Dense, Dense];
 
+  /** Declares the parameters with the reference's names and builds them (after `getGpu()`). */
   constructor(readonly options: GNNOptions = {}) {
     const rng = new Random(options.seed ?? 0);
     const H = options.hiddenNf ?? 64;

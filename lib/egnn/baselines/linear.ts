@@ -13,9 +13,12 @@ import { applyDense, type Dense, dense } from "../nn.ts";
 
 /** `Linear(6→3)` applied per node to [x, v]. */
 export class LinearBaseline {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `linear`: Linear(inputDim→outputDim), default 6→3. */
   readonly linear: Dense;
 
+  /** Declares `linear.weight` and `linear.bias` and builds them (after `getGpu()`). */
   constructor(options: { inputDim?: number; outputDim?: number; seed?: number } = {}) {
     const rng = new Random(options.seed ?? 0);
     this.linear = dense(this.params, "linear", options.inputDim ?? 6, options.outputDim ?? 3, rng);
@@ -30,7 +33,9 @@ export class LinearBaseline {
 
 /** x + t·v with one learnable scalar t (init 0.7). */
 export class LinearVelBaseline {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `time`: the learnable t, shape [1]. */
   readonly time: Tensor;
 
   constructor() {

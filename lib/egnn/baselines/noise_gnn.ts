@@ -21,7 +21,9 @@ import { GCL } from "./gnn.ts";
 export interface GNNEncoderOptions {
   /** Width of the noise input (1 = Noise-GNN as in the paper; 0 = the given node features). */
   noiseDim?: number;
+  /** Width H of every layer (default 64). */
   hiddenNf?: number;
+  /** Layers (default 4). */
   nLayers?: number;
   /** Width of the embedding z (default 8). */
   embeddingNf?: number;
@@ -29,6 +31,7 @@ export interface GNNEncoderOptions {
   edgesInNf?: number;
   /** Seed of the parameters; the noise stream is seeded by `noiseSeed` (default seed + 1). */
   seed?: number;
+  /** Seed of the noise stream (default seed + 1). */
   noiseSeed?: number;
 }
 
@@ -80,6 +83,8 @@ export class GNNEncoder {
   }
 
   /**
+   * Embeds the nodes: the GCLs, then `fc_emb`; with noiseDim > 0 the input is fresh N(0, 1) noise.
+   *
    * @param nodes N×1 node features (ignored, may be null, when noiseDim > 0)
    * @param graph the device graph
    * @param edgeAttr E×edgesInNf

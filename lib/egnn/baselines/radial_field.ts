@@ -22,7 +22,9 @@ import type { DeviceGraph } from "../device_graph.ts";
 
 /** Options of one Radial Field layer. */
 export interface RadialFieldLayerOptions {
+  /** Hidden width of φ (and φv). */
   hiddenNf: number;
+  /** Width of a_ij (default 0). */
   edgeAttrNf?: number;
   /** Velocity variant (`GCL_rf_vel`): tanh on φ and + v·φv(‖v‖). */
   velocity?: boolean;
@@ -34,10 +36,17 @@ export interface RadialFieldLayerOptions {
 
 /** One Radial Field layer. */
 export class RadialFieldLayer {
+  /** φ: Linear([‖x_i − x_j‖, a_ij]→H)→SiLU→Linear(H→1, no bias) [→ Tanh]. */
   readonly phi: [Dense, Dense];
+  /** φv: Linear(1→H)→SiLU→Linear(H→1) of ‖v_i‖, or null without `velocity`. */
   readonly velMlp: [Dense, Dense] | null;
+  /** Width of a_ij. */
   readonly edgeAttrNf: number;
 
+  /**
+   * Declares the layer's parameters under `prefix` with the reference's names
+   * (`coord_mlp_vel.0`, `coord_mlp_vel.2`, `phi.0`, `phi.2`).
+   */
   constructor(ps: ParameterSet, prefix: string, readonly o: RadialFieldLayerOptions, rng: Random) {
     const p = prefix ? prefix + "." : "";
     this.edgeAttrNf = o.edgeAttrNf ?? 0;
@@ -89,17 +98,24 @@ export class RadialFieldLayer {
 
 /** Options of the N-body Radial Field model. */
 export interface RadialFieldOptions {
+  /** Hidden width of every layer (default 64). */
   hiddenNf?: number;
+  /** Edge attribute width (default 2: q_i q_j and ‖x⁰_i − x⁰_j‖²). */
   edgeAttrNf?: number;
+  /** Layers (default 4). */
   nLayers?: number;
+  /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
 
 /** The reference's N-body `RF_vel`: 4 × `GCL_rf_vel(64, edge_attr_nf=2)`, output positions. */
 export class RadialField {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `gcl_0 …`: the `GCL_rf_vel` layers, in order. */
   readonly layers: RadialFieldLayer[] = [];
 
+  /** Declares the parameters with the reference's names and builds them (after `getGpu()`). */
   constructor(readonly options: RadialFieldOptions = {}) {
     const rng = new Random(options.seed ?? 0);
     for (let i = 0; i < (options.nLayers ?? 4); i++) {

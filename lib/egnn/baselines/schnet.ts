@@ -94,31 +94,50 @@ export function shiftedSoftplus(x: Tensor): Tensor {
 
 /** Options of SchNet. */
 export interface SchNetOptions {
+  /** Width of the input node features h⁰. */
   inNodeNf: number;
+  /** Width H of the node features (default 128). */
   hiddenNf?: number;
+  /** Width F of the continuous filters (default 128). */
   filterNf?: number;
+  /** Interaction blocks (default 3). */
   nInteractions?: number;
+  /** Gaussians K of the distance expansion (default 50). */
   nGaussians?: number;
+  /** The last Gaussian centre, in the coordinates' units (default 5). */
   cutoff?: number;
+  /** Width parameter γ of the Gaussians (default 10). */
   gamma?: number;
+  /** Outputs per graph (default 1). */
   outNf?: number;
+  /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
 
-interface Interaction {
+/** One interaction block's layers: m_ij = φcf(d_ij) ⊙ φs(h_j), h_i ← h_i + φout(Σ_j m_ij). */
+export interface Interaction {
+  /** φs: Dense(H→F, no bias) of the sender's features. */
   in2f: Dense;
+  /** φcf: the filter network Dense(K→F, ssp) → Dense(F→F) on the Gaussian expansion. */
   filter: [Dense, Dense];
+  /** φout: Dense(F→H, ssp) → Dense(H→H) of the aggregated messages. */
   f2out: [Dense, Dense];
 }
 
 /** SchNet: embedding, interaction blocks, atom-wise readout and sum pooling per graph. */
 export class SchNet {
+  /** Every parameter of the model, built by the constructor. */
   readonly params: ParameterSet = new ParameterSet();
+  /** `embedding`: Dense(inNodeNf→H) of h⁰. */
   readonly embedding: Dense;
+  /** `interactions.0 …`: the interaction blocks, in order. */
   readonly interactions: Interaction[] = [];
+  /** `readout`: the atom-wise MLP Dense(H→H/2, ssp) → Dense(H/2→outNf). */
   readonly readout: [Dense, Dense];
+  /** The options with their defaults filled in. */
   readonly o: Required<SchNetOptions>;
 
+  /** Declares the parameters with schnetpack's names and builds them (after `getGpu()`). */
   constructor(options: SchNetOptions) {
     const o = this.o = {
       hiddenNf: 128,

@@ -67,12 +67,20 @@ function loss(def: LossDef, prediction: Tensor, target: Tensor, reduction: Reduc
  * console.log(await read(l)); // Float32Array [1.3333333730697632]
  * ```
  */
-export function mseLoss(prediction: Tensor, target: Tensor, reduction: Reduction = "mean") {
+export function mseLoss(
+  prediction: Tensor,
+  target: Tensor,
+  reduction: Reduction = "mean",
+): Tensor {
   return loss(MSE, prediction, target, reduction);
 }
 
 /** Mean (or summed) absolute error. */
-export function l1Loss(prediction: Tensor, target: Tensor, reduction: Reduction = "mean") {
+export function l1Loss(
+  prediction: Tensor,
+  target: Tensor,
+  reduction: Reduction = "mean",
+): Tensor {
   return loss(L1, prediction, target, reduction);
 }
 
@@ -81,7 +89,7 @@ export function bceWithLogitsLoss(
   logits: Tensor,
   target: Tensor,
   reduction: Reduction = "mean",
-) {
+): Tensor {
   return loss(BCE, logits, target, reduction);
 }
 

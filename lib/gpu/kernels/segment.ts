@@ -34,6 +34,7 @@ export interface RowIndex {
 export interface Segments {
   /** u32, numSegments+1. */
   ptr: Tensor;
+  /** Number of segments. */
   numSegments: number;
   /** u32 per element: its segment. */
   ids: Tensor;
