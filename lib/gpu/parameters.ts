@@ -130,9 +130,14 @@ export class ParameterSet {
     return this.read(this.store);
   }
 
-  /** Reads every gradient back (one synchronisation). */
-  gradsToHost(): Promise<Map<string, Float32Array>> {
-    return this.read(this.gradStore);
+  /** Reads every gradient back (one synchronisation); parameters without a gradient this step read as zero. */
+  async gradsToHost(): Promise<Map<string, Float32Array>> {
+    // A parameter no gradient reached this step holds a stale buffer: report it as zero, as the
+    // optimiser treats it.
+    const fresh = new Map(this.entries.map((e) => [e.name, e.tensor.gradFresh]));
+    const grads = await this.read(this.gradStore);
+    for (const [name, g] of grads) if (!fresh.get(name)) g.fill(0);
+    return grads;
   }
 
   /** Reads one of the two buffers back and splits it by parameter (one synchronisation). */
