@@ -124,6 +124,12 @@ export class Adam {
     );
   }
 
+  /** Frees the moment buffers. */
+  dispose(): void {
+    this.m.dispose();
+    this.v.dispose();
+  }
+
   /** The optimiser state for checkpoints: step count and the two moment buffers. */
   get state(): { t: number; m: Tensor; v: Tensor } {
     return { t: this.t, m: this.m, v: this.v };

@@ -125,6 +125,14 @@ export class ParameterSet {
     }
   }
 
+  /** Frees the parameter and gradient buffers; the tensors must not be used afterwards. */
+  dispose(): void {
+    this.store.buffer?.destroy();
+    this.gradStore.buffer?.destroy();
+    this.store.buffer = null;
+    this.gradStore.buffer = null;
+  }
+
   /** Reads every parameter back (one synchronisation). */
   toHost(): Promise<Map<string, Float32Array>> {
     return this.read(this.store);
