@@ -16,14 +16,13 @@
 // would hide the coordinate path of the Radial Field). The reference's own gradients are checked
 // first against float64 central differences.
 //
-// Set EGNN_TEST_REPORT=1 to print the worst measured error of each case.
+// Set EGNN_TEST_REPORT=1 to print the worst measured error of each case. The batch, the metric
+// and the checks are shared with egcl_test.ts in model_check.ts; the parameters' gradients are
+// read through `ParameterSet.gradsToHost`.
 import assert from "node:assert/strict";
 import {
-  backward,
   concat,
   endStep,
-  fromArray,
-  fromEdgeLists,
   GCL,
   type GCLOptions,
   getGpu,
@@ -38,12 +37,9 @@ import {
   type RadialFieldLayerOptions,
   type RadialFieldOptions,
   Random as ModelRandom,
-  readMany,
   resetTape,
-  type Tensor,
-  uploadGraph,
 } from "../../mod.ts";
-import { evaluate, type HostMatrix, type ReferenceModel } from "../reference/egnn.ts";
+import { evaluate, type HostMatrix } from "../reference/egnn.ts";
 import {
   gclModel,
   gnnEncoderModel,
@@ -51,40 +47,19 @@ import {
   radialFieldLayerModel,
   radialFieldModel,
 } from "../reference/baselines.ts";
-import { assertClose, centralDifferenceAt, rms } from "../reference/finite_difference.ts";
 import { Random } from "../reference/random.ts";
+import {
+  checkModel,
+  checkReferenceGradient,
+  float64Parameters,
+  onTestBatch,
+  randomParameters,
+  testBatch,
+  worstError,
+} from "./model_check.ts";
 
-const RTOL = 1e-4;
-// Central-difference half-step, as egcl_test.ts: float64 round-off dominates below 1e-5.
-const FD_STEP = 1e-5;
-const DIM = 3;
-const REPORT = Deno.env.get("EGNN_TEST_REPORT") === "1";
-
-/** Every ordered pair i ≠ j, i-major: a fully connected graph's edges. */
-function allPairs(n: number): [number, number][] {
-  const edges: [number, number][] = [];
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) edges.push([i, j]);
-  return edges;
-}
-
-/**
- * Fully connected graphs of 5, 3, 1 and 4 nodes, then 5 nodes with an explicit edge list given
- * out of receiver order, where node 4 only sends; random coordinates in `dim` dimensions.
- */
-function testBatch(rng: Random, dim = DIM): GraphBatch {
-  const explicit: [number, number][] = [[2, 0], [0, 1], [2, 1], [1, 4], [0, 4], [3, 2], [0, 2]];
-  const graphs = [
-    ...[5, 3, 1, 4].map((n) => ({ numNodes: n, edges: allPairs(n) })),
-    { numNodes: 5, edges: explicit },
-  ];
-  const batch = fromEdgeLists(
-    graphs.map((g) => ({ ...g, coords: rng.normals(g.numNodes * dim) })),
-    { dim },
-  );
-  const last = batch.numNodes - 1;
-  assert.equal(batch.receiverPtr[last + 1] - batch.receiverPtr[last], 0, "a node without edges");
-  return batch;
-}
+/** The Radial Field φ's last weight, scaled by `phiGain` in `randomParameters`. */
+const PHI_WEIGHT = /(^|\.)phi\.2\.weight$/;
 
 /** Per edge (batch order), the product q_i q_j of random charges ±1 — the N-body edge attribute. */
 function chargeProducts(batch: GraphBatch, rng: Random): Float64Array {
@@ -131,117 +106,15 @@ function velocityInputs(batch: GraphBatch, rng: Random): { vel: HostMatrix; velN
   return { vel: { value: vel, cols: d }, velNorm: { value: norm, cols: 1 } };
 }
 
-/**
- * Parameters for a model's set: weights and biases U(±1/√fan_in) (PyTorch's default bounds),
- * the Radial Field φ's last weight (`phi.2.weight`) times `phiGain`.
- */
-function randomParameters(ps: ParameterSet, rng: Random, phiGain = 1): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const name of ps.names) {
-    const weight = ps.get(name.replace(/\.bias$/, ".weight"));
-    const bound = 1 / Math.sqrt(weight.shape[0]);
-    const gain = /(^|\.)phi\.2\.weight$/.test(name) ? phiGain : 1;
-    out.set(name, Float32Array.from(rng.uniforms(ps.get(name).size, -gain * bound, gain * bound)));
-  }
-  return out;
-}
-
-/** Float64 parameters for the reference alone, from a set's names and shapes. */
-function float64Parameters(ps: ParameterSet, rng: Random): Map<string, Float64Array> {
-  return new Map([...randomParameters(ps, rng)].map(([k, v]) => [k, Float64Array.from(v)]));
-}
-
-/** The worst |a − b| / max(RMS(b), |b|) of a tensor. */
-function worstError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const floor = rms(b);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    const bound = Math.max(floor, Math.abs(b[i]));
-    const e = Math.abs(a[i] - b[i]) / (bound > 0 ? bound : 1);
-    worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-  }
-  return worst;
-}
-
-/** One model on the GPU and its reference. */
-interface ModelCase {
-  name: string;
-  ps: ParameterSet;
-  params: Map<string, Float32Array>;
-  inputs: Record<string, HostMatrix>;
-  /** The GPU forward from the input tensors; its output is laid out as the reference's. */
-  gpu: (xs: Record<string, Tensor>) => Tensor;
-  reference: ReferenceModel;
-  seed: number;
-}
-
-/**
- * Runs the forward and backward on the GPU (two reads: the parameters' gradients through
- * `gradsToHost`, then the output and the inputs' gradients) and compares them with the float64
- * reference; returns the worst forward and gradient errors.
- */
-async function checkModel(c: ModelCase): Promise<{ forward: number; grad: number }> {
-  await getGpu();
-  try {
-    c.ps.load(c.params);
-    const names = Object.keys(c.inputs);
-    const tensors: Record<string, Tensor> = {};
-    for (const k of names) {
-      const m = c.inputs[k];
-      tensors[k] = fromArray(m.value, [m.value.length / m.cols, m.cols]);
-      tensors[k].requiresGrad = true;
-    }
-    const out = c.gpu(tensors);
-    const seed = new Random(c.seed).normals(out.size);
-    backward(out, fromArray(seed, out.shape));
-    for (const k of names) assert.ok(tensors[k].grad, `${c.name}: no gradient reached ${k}`);
-    const paramGrads = await c.ps.gradsToHost();
-    const [output, ...inputGrads] = await readMany([out, ...names.map((k) => tensors[k].grad!)]);
-
-    const ref = evaluate(c.reference, c.params, c.inputs, seed);
-    assert.deepEqual(
-      [...ref.used].sort(),
-      [...c.ps.names].sort(),
-      `${c.name}: the model's parameters are the ones the reference uses`,
-    );
-    assert.equal(out.size, ref.output.length, `${c.name}: output size`);
-    assert.equal(out.shape[1], ref.cols, `${c.name}: output width`);
-    const forward = worstError(output, ref.output);
-    assertClose(output, ref.output, { rtol: RTOL, label: `${c.name}: forward` });
-    let grad = 0, worstGrad = "";
-    const compareGrad = (label: string, got: ArrayLike<number>, want: Float64Array | undefined) => {
-      assert.ok(want, `${c.name}: the reference has no gradient for ${label}`);
-      assert.ok(got, `${c.name}: the GPU has no gradient for ${label}`);
-      const e = worstError(got, want);
-      if (e >= grad) [grad, worstGrad] = [e, label];
-      assertClose(got, want, { rtol: RTOL, label: `${c.name}: d/d${label}` });
-    };
-    for (const n of c.ps.names) compareGrad(n, paramGrads.get(n)!, ref.paramGrads.get(n));
-    names.forEach((k, i) => compareGrad(k, inputGrads[i], ref.inputGrads.get(k)));
-    if (REPORT) {
-      const g = `${grad.toExponential(2)} (d/d${worstGrad})`;
-      console.log(`${c.name}: worst forward ${forward.toExponential(2)}, grad ${g}`);
-    }
-    return { forward, grad };
-  } finally {
-    resetTape();
-    endStep();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The cases, each a GPU model and its reference on one batch.
 
-async function checkGcl(name: string, options: GCLOptions, seed: number): Promise<void> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const ps = new ParameterSet();
-  const layer = new GCL(ps, "", options, new ModelRandom(seed));
-  ps.build();
-  const e = options.edgesInNf ?? 0;
-  try {
+function checkGcl(name: string, options: GCLOptions, seed: number): Promise<void> {
+  return onTestBatch({ seed }, async ({ rng, batch, graph }) => {
+    const ps = new ParameterSet();
+    const layer = new GCL(ps, "", options, new ModelRandom(seed));
+    ps.build();
+    const e = options.edgesInNf ?? 0;
     await checkModel({
       name,
       ps,
@@ -252,21 +125,16 @@ async function checkGcl(name: string, options: GCLOptions, seed: number): Promis
       },
       gpu: (xs) => layer.forward(xs.h, graph, xs.edgeAttr),
       reference: gclModel(batch, "", options),
+      gradsToHost: true,
       seed: seed + 1000,
     });
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
-async function checkGnn(name: string, options: GNNOptions, seed: number): Promise<GNN> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const model = new GNN({ ...options, seed });
-  const { vel } = velocityInputs(batch, rng);
-  try {
+function checkGnn(name: string, options: GNNOptions, seed: number): Promise<GNN> {
+  return onTestBatch({ seed }, async ({ rng, batch, graph }) => {
+    const model = new GNN({ ...options, seed });
+    const { vel } = velocityInputs(batch, rng);
     await checkModel({
       name,
       ps: model.params,
@@ -278,25 +146,20 @@ async function checkGnn(name: string, options: GNNOptions, seed: number): Promis
       },
       gpu: (xs) => model.forward(concat([xs.x, xs.vel]), graph, xs.edgeAttr),
       reference: gnnModel(batch, options),
+      gradsToHost: true,
       seed: seed + 1000,
     });
     return model;
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
-async function checkRadialField(
+function checkRadialField(
   name: string,
   options: RadialFieldOptions,
   seed: number,
 ): Promise<RadialField> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const model = new RadialField({ ...options, seed });
-  try {
+  return onTestBatch({ seed }, async ({ rng, batch, graph }) => {
+    const model = new RadialField({ ...options, seed });
     await checkModel({
       name,
       ps: model.params,
@@ -308,12 +171,11 @@ async function checkRadialField(
       },
       gpu: (xs) => model.forward(xs.x, xs.velNorm, xs.vel, graph, xs.edgeAttr),
       reference: radialFieldModel(batch, options),
+      gradsToHost: true,
       seed: seed + 1000,
     });
     return model;
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
 /** The autoencoder's edge attribute a_ij ∈ {0, 1} (edge present or not), E × 1. */
@@ -326,44 +188,35 @@ function rfLayerInputs(batch: GraphBatch, rng: Random, xScale: number) {
   return { x: coordsInput(batch, xScale), edgeAttr: adjacencyAttr(batch, rng) };
 }
 
-async function checkRadialFieldLayer(
+function checkRadialFieldLayer(
   name: string,
   options: RadialFieldLayerOptions,
   o: { seed: number; xScale?: number; phiGain?: number },
 ): Promise<void> {
-  await getGpu();
-  const rng = new Random(o.seed);
-  const batch = testBatch(rng, 8);
-  const graph = uploadGraph(batch);
-  const ps = new ParameterSet();
-  const layer = new RadialFieldLayer(ps, "", options, new ModelRandom(o.seed));
-  ps.build();
-  try {
+  return onTestBatch({ seed: o.seed, dim: 8 }, async ({ rng, batch, graph }) => {
+    const ps = new ParameterSet();
+    const layer = new RadialFieldLayer(ps, "", options, new ModelRandom(o.seed));
+    ps.build();
     await checkModel({
       name,
       ps,
-      params: randomParameters(ps, rng, o.phiGain ?? 1),
+      params: randomParameters(ps, rng, { names: PHI_WEIGHT, gain: o.phiGain ?? 1 }),
       inputs: rfLayerInputs(batch, rng, o.xScale ?? 1),
       gpu: (xs) => layer.forward(xs.x, graph, xs.edgeAttr),
       reference: radialFieldLayerModel(batch, "", options),
+      gradsToHost: true,
       seed: o.seed + 1000,
     });
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
-async function checkEncoder(
+function checkEncoder(
   name: string,
   options: GNNEncoderOptions,
   seed: number,
 ): Promise<GNNEncoder> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const model = new GNNEncoder({ ...options, noiseDim: 0, seed });
-  try {
+  return onTestBatch({ seed }, async ({ rng, batch, graph }) => {
+    const model = new GNNEncoder({ ...options, noiseDim: 0, seed });
     await checkModel({
       name,
       ps: model.params,
@@ -374,66 +227,15 @@ async function checkEncoder(
       },
       gpu: (xs) => model.forward(xs.h, graph, xs.edgeAttr),
       reference: gnnEncoderModel(batch, options),
+      gradsToHost: true,
       seed: seed + 1000,
     });
     return model;
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The reference's gradients against float64 central differences.
-
-/**
- * Checks `points` random coordinates (a random parameter or input tensor, then a random entry)
- * of the reference gradient of Σ seed ⊙ output against a central difference, h = FD_STEP:
- * |ref − fd| ≤ rtol · max(RMS of that tensor's gradient, |fd|). Returns the worst ratio.
- */
-function checkReferenceGradient(
-  name: string,
-  model: ReferenceModel,
-  params: Map<string, Float64Array>,
-  inputs: Record<string, HostMatrix>,
-  rng: Random,
-  points = 40,
-  rtol = 1e-6,
-): number {
-  const size = evaluate(model, params, inputs).output.length;
-  const seed = rng.normals(size);
-  const ref = evaluate(model, params, inputs, seed);
-  assert.deepEqual([...ref.used].sort(), [...params.keys()].sort(), `${name}: parameters used`);
-  const targets: { label: string; value: Float64Array; grad: Float64Array }[] = [
-    ...[...params].map(([k, v]) => ({ label: k, value: v, grad: ref.paramGrads.get(k)! })),
-    ...Object.entries(inputs).map(([k, m]) => ({
-      label: k,
-      value: m.value as Float64Array,
-      grad: ref.inputGrads.get(k)!,
-    })),
-  ];
-  const objective = () => {
-    const out = evaluate(model, params, inputs).output;
-    return out.reduce((s, v, i) => s + v * seed[i], 0);
-  };
-  let worst = 0;
-  for (let p = 0; p < points; p++) {
-    const t = targets[rng.int(0, targets.length)];
-    const i = rng.int(0, t.value.length);
-    const fd = centralDifferenceAt(() => objective(), [t.value], 0, i, FD_STEP);
-    const floor = rms(t.grad);
-    const scale = Math.max(floor, Math.abs(fd));
-    if (scale > 0) worst = Math.max(worst, Math.abs(t.grad[i] - fd) / scale);
-    assertClose([t.grad[i]], [fd], {
-      rtol,
-      floor,
-      label: `${name}: reference d/d${t.label}[${i}] vs central difference`,
-    });
-  }
-  if (REPORT) {
-    console.log(`${name}: reference vs finite difference, worst ${worst.toExponential(2)}`);
-  }
-  return worst;
-}
 
 Deno.test("reference GCL / GNN / GNN encoder / Radial Field gradients match float64 central differences", async () => {
   await getGpu();
@@ -563,7 +365,7 @@ Deno.test("GCL_rf (H=16, 8-D, clamp ±100, reg 1e-3): forward and gradients matc
   const batch = testBatch(rng, 8);
   const ps = new ParameterSet();
   new RadialFieldLayer(ps, "", options, new ModelRandom(o.seed));
-  const params = randomParameters(ps, rng, o.phiGain);
+  const params = randomParameters(ps, rng, { names: PHI_WEIGHT, gain: o.phiGain });
   const inputs = rfLayerInputs(batch, rng, o.xScale);
   const on = evaluate(radialFieldLayerModel(batch, "", options), params, inputs).output;
   const off = evaluate(

@@ -12,10 +12,10 @@
 //
 // The reference's own gradients are checked first against float64 central differences.
 //
-// Set EGNN_TEST_REPORT=1 to print the worst measured error of each case.
+// Set EGNN_TEST_REPORT=1 to print the worst measured error of each case. The batch, the metric
+// and the checks are shared with baselines_test.ts in model_check.ts.
 import assert from "node:assert/strict";
 import {
-  backward,
   concat,
   EGCL,
   type EGCLOptions,
@@ -24,16 +24,11 @@ import {
   EGNNVel,
   type EGNNVelOptions,
   endStep,
-  fromArray,
-  fromEdgeLists,
   getGpu,
   type GraphBatch,
   ParameterSet,
   Random as ModelRandom,
-  readMany,
   resetTape,
-  type Tensor,
-  uploadGraph,
 } from "../../mod.ts";
 import {
   egclModel,
@@ -41,171 +36,22 @@ import {
   egnnVelModel,
   evaluate,
   type HostMatrix,
-  type ReferenceModel,
 } from "../reference/egnn.ts";
-import { assertClose, centralDifferenceAt, rms } from "../reference/finite_difference.ts";
 import { Random } from "../reference/random.ts";
+import {
+  checkModel,
+  checkReferenceGradient,
+  DIM,
+  float64Parameters,
+  onTestBatch,
+  randomParameters,
+  testBatch,
+  worstError,
+} from "./model_check.ts";
 
-const RTOL = 1e-4;
-// Central-difference half-step: at 1e-6 float64 round-off dominates (errors ~6e-7), at 1e-5 ~1e-7.
-const FD_STEP = 1e-5;
-const DIM = 3;
 const EDGE_ATTR = 2;
-const REPORT = Deno.env.get("EGNN_TEST_REPORT") === "1";
-
-/** Every ordered pair i ≠ j, i-major: a fully connected graph's edges. */
-function allPairs(n: number): [number, number][] {
-  const edges: [number, number][] = [];
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) edges.push([i, j]);
-  return edges;
-}
-
-/**
- * Fully connected graphs of 5, 3, 1 and 4 nodes, then 5 nodes with an explicit edge list given
- * out of receiver order, where node 4 only sends; random coordinates and edge attributes.
- */
-function testBatch(rng: Random, dim = DIM): GraphBatch {
-  const explicit: [number, number][] = [[2, 0], [0, 1], [2, 1], [1, 4], [0, 4], [3, 2], [0, 2]];
-  const graphs = [
-    ...[5, 3, 1, 4].map((n) => ({ numNodes: n, edges: allPairs(n) })),
-    { numNodes: 5, edges: explicit },
-  ];
-  const batch = fromEdgeLists(
-    graphs.map((g) => ({
-      ...g,
-      edgeAttr: rng.normals(g.edges.length * EDGE_ATTR),
-      coords: rng.normals(g.numNodes * dim),
-    })),
-    { dim, edgeAttrDim: EDGE_ATTR },
-  );
-  const last = batch.numNodes - 1;
-  assert.equal(batch.receiverPtr[last + 1] - batch.receiverPtr[last], 0, "a node without edges");
-  return batch;
-}
-
-/**
- * Parameters for a model's set: weights and biases U(±1/√fan_in) (PyTorch's default bounds),
- * φx's last weight times `coordGain` (the model's own init uses gain 0.001, which would hide the
- * coordinate path from the comparison).
- */
-function randomParameters(ps: ParameterSet, rng: Random, coordGain = 1): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const name of ps.names) {
-    const weight = ps.get(name.replace(/\.bias$/, ".weight"));
-    const bound = 1 / Math.sqrt(weight.shape[0]);
-    const gain = /coord_mlp\.2\.weight$/.test(name) ? coordGain : 1;
-    out.set(name, Float32Array.from(rng.uniforms(ps.get(name).size, -gain * bound, gain * bound)));
-  }
-  return out;
-}
-
-/** The worst |a − b| / max(RMS(b), |b|) of a tensor. */
-function worstError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const floor = rms(b);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) {
-    const bound = Math.max(floor, Math.abs(b[i]));
-    const e = Math.abs(a[i] - b[i]) / (bound > 0 ? bound : 1);
-    worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
-  }
-  return worst;
-}
-
-/** Columns [from, from + width) of a rows × cols matrix. */
-function columns(m: ArrayLike<number>, cols: number, from: number, width: number): Float64Array {
-  const rows = m.length / cols;
-  const out = new Float64Array(rows * width);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < width; c++) out[r * width + c] = m[r * cols + from + c];
-  }
-  return out;
-}
-
-/** One model on the GPU and its reference. */
-interface ModelCase {
-  name: string;
-  ps: ParameterSet;
-  /** Values to load, or null to keep (and read back) the model's own initialisation. */
-  params: Map<string, Float32Array> | null;
-  inputs: Record<string, HostMatrix>;
-  /** The GPU forward from the input tensors; its output is laid out as the reference's. */
-  gpu: (xs: Record<string, Tensor>) => Tensor;
-  reference: ReferenceModel;
-  /** Names and widths of the output's column blocks, compared one by one (h, x). */
-  outputs: { name: string; cols: number }[];
-  seed: number;
-}
-
-/**
- * Runs the forward and backward on the GPU (one read for output and all gradients) and compares
- * them with the float64 reference; returns the worst forward and gradient errors.
- */
-async function checkModel(c: ModelCase): Promise<{ forward: number; grad: number }> {
-  await getGpu();
-  try {
-    let values = c.params;
-    if (values) c.ps.load(values);
-    else values = await c.ps.toHost();
-    const names = Object.keys(c.inputs);
-    const tensors: Record<string, Tensor> = {};
-    for (const k of names) {
-      const m = c.inputs[k];
-      tensors[k] = fromArray(m.value, [m.value.length / m.cols, m.cols]);
-      tensors[k].requiresGrad = true;
-    }
-    const out = c.gpu(tensors);
-    const seed = new Random(c.seed).normals(out.size);
-    backward(out, fromArray(seed, out.shape));
-    // Parameters no output depends on (EGNN_vel's last φh) get no gradient: their gradient
-    // buffer is stale, and the reference's must be exactly zero.
-    const stale = new Set(c.ps.tensors.filter((t) => !t.gradFresh).map((t) => t.name));
-    for (const k of names) assert.ok(tensors[k].grad, `${c.name}: no gradient reached ${k}`);
-    const read = await readMany([
-      out,
-      ...c.ps.tensors.map((t) => t.grad!),
-      ...names.map((k) => tensors[k].grad!),
-    ]);
-
-    const ref = evaluate(c.reference, values, c.inputs, seed);
-    assert.deepEqual(
-      [...ref.used].sort(),
-      [...c.ps.names].sort(),
-      `${c.name}: the model's parameters are the ones the reference layer uses`,
-    );
-    assert.equal(out.size, ref.output.length, `${c.name}: output size`);
-    let forward = 0, grad = 0, worstGrad = "";
-    const total = c.outputs.reduce((a, o) => a + o.cols, 0);
-    assert.equal(ref.cols, total, `${c.name}: output width`);
-    let from = 0;
-    for (const o of c.outputs) {
-      const got = columns(read[0], total, from, o.cols);
-      const want = columns(ref.output, total, from, o.cols);
-      forward = Math.max(forward, worstError(got, want));
-      assertClose(got, want, { rtol: RTOL, label: `${c.name}: forward ${o.name}` });
-      from += o.cols;
-    }
-    const compareGrad = (label: string, got: ArrayLike<number>, want: Float64Array | undefined) => {
-      assert.ok(want, `${c.name}: the reference has no gradient for ${label}`);
-      const e = worstError(got, want);
-      if (e >= grad) [grad, worstGrad] = [e, label];
-      assertClose(got, want, { rtol: RTOL, label: `${c.name}: d/d${label}` });
-    };
-    c.ps.names.forEach((n, i) => {
-      if (!stale.has(n)) return compareGrad(n, read[1 + i], ref.paramGrads.get(n));
-      const want = ref.paramGrads.get(n)!;
-      assert.ok(want.every((v) => v === 0), `${c.name}: ${n} got no gradient on the GPU`);
-    });
-    names.forEach((k, i) => compareGrad(k, read[1 + c.ps.names.length + i], ref.inputGrads.get(k)));
-    if (REPORT) {
-      const g = `${grad.toExponential(2)} (d/d${worstGrad})`;
-      console.log(`${c.name}: worst forward ${forward.toExponential(2)}, grad ${g}`);
-    }
-    return { forward, grad };
-  } finally {
-    resetTape();
-    endStep();
-  }
-}
+/** φx's last weight, scaled by `coordGain` in `randomParameters`. */
+const COORD_WEIGHT = /coord_mlp\.2\.weight$/;
 
 /** Host inputs of a batch: coordinates, edge attributes, and N × width random node features. */
 function batchInputs(batch: GraphBatch, rng: Random, hWidth: number): Record<string, HostMatrix> {
@@ -217,29 +63,25 @@ function batchInputs(batch: GraphBatch, rng: Random, hWidth: number): Record<str
 }
 
 /** One EGCL in a ParameterSet of its own, against the reference layer. */
-async function checkEgcl(
+function checkEgcl(
   name: string,
   options: EGCLOptions,
   o: { seed: number; coordGain?: number; xScale?: number; vel?: boolean; nodeAttr?: number },
 ): Promise<void> {
-  await getGpu();
-  const rng = new Random(o.seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const ps = new ParameterSet();
-  const layer = new EGCL(ps, "", options, new ModelRandom(o.seed));
-  ps.build();
-  const inputs = batchInputs(batch, rng, options.inputNf);
-  inputs.x.value = (inputs.x.value as Float64Array).map((v) => Math.fround(v * (o.xScale ?? 1)));
-  if (o.vel) inputs.vel = { value: rng.normals(batch.numNodes * DIM), cols: DIM };
-  if (o.nodeAttr) {
-    inputs.nodeAttr = { value: rng.normals(batch.numNodes * o.nodeAttr), cols: o.nodeAttr };
-  }
-  try {
+  return onTestBatch({ seed: o.seed, edgeAttrDim: EDGE_ATTR }, async ({ rng, batch, graph }) => {
+    const ps = new ParameterSet();
+    const layer = new EGCL(ps, "", options, new ModelRandom(o.seed));
+    ps.build();
+    const inputs = batchInputs(batch, rng, options.inputNf);
+    inputs.x.value = (inputs.x.value as Float64Array).map((v) => Math.fround(v * (o.xScale ?? 1)));
+    if (o.vel) inputs.vel = { value: rng.normals(batch.numNodes * DIM), cols: DIM };
+    if (o.nodeAttr) {
+      inputs.nodeAttr = { value: rng.normals(batch.numNodes * o.nodeAttr), cols: o.nodeAttr };
+    }
     await checkModel({
       name,
       ps,
-      params: randomParameters(ps, rng, o.coordGain ?? 1),
+      params: randomParameters(ps, rng, { names: COORD_WEIGHT, gain: o.coordGain ?? 1 }),
       inputs,
       gpu: (xs) => {
         const r = layer.forward({
@@ -256,18 +98,12 @@ async function checkEgcl(
       outputs: [{ name: "h", cols: options.outputNf }, { name: "x", cols: DIM }],
       seed: o.seed + 1000,
     });
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
-async function checkEgnn(name: string, options: EGNNOptions, seed: number): Promise<void> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const model = new EGNN({ ...options, seed });
-  try {
+function checkEgnn(name: string, options: EGNNOptions, seed: number): Promise<void> {
+  return onTestBatch({ seed, edgeAttrDim: EDGE_ATTR }, async ({ rng, batch, graph }) => {
+    const model = new EGNN({ ...options, seed });
     await checkModel({
       name,
       ps: model.params,
@@ -281,30 +117,24 @@ async function checkEgnn(name: string, options: EGNNOptions, seed: number): Prom
       outputs: [{ name: "h", cols: options.outNodeNf }, { name: "x", cols: DIM }],
       seed: seed + 1000,
     });
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
-async function checkEgnnVel(
+function checkEgnnVel(
   name: string,
   options: EGNNVelOptions,
   seed: number,
   ownInit = false,
 ): Promise<EGNNVel> {
-  await getGpu();
-  const rng = new Random(seed);
-  const batch = testBatch(rng);
-  const graph = uploadGraph(batch);
-  const model = new EGNNVel({ ...options, seed });
-  const inputs = batchInputs(batch, rng, 1);
-  const vel = rng.normals(batch.numNodes * DIM, 0.5);
-  inputs.vel = { value: vel, cols: DIM };
-  inputs.h.value = Float64Array.from(
-    { length: batch.numNodes },
-    (_, i) => Math.fround(Math.hypot(vel[3 * i], vel[3 * i + 1], vel[3 * i + 2])),
-  );
-  try {
+  return onTestBatch({ seed, edgeAttrDim: EDGE_ATTR }, async ({ rng, batch, graph }) => {
+    const model = new EGNNVel({ ...options, seed });
+    const inputs = batchInputs(batch, rng, 1);
+    const vel = rng.normals(batch.numNodes * DIM, 0.5);
+    inputs.vel = { value: vel, cols: DIM };
+    inputs.h.value = Float64Array.from(
+      { length: batch.numNodes },
+      (_, i) => Math.fround(Math.hypot(vel[3 * i], vel[3 * i + 1], vel[3 * i + 2])),
+    );
     await checkModel({
       name,
       ps: model.params,
@@ -316,73 +146,15 @@ async function checkEgnnVel(
       seed: seed + 1000,
     });
     return model;
-  } finally {
-    graph.dispose();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // The reference's gradients against float64 central differences.
 
-/**
- * Checks `points` random coordinates (a random parameter or input tensor, then a random entry)
- * of the reference gradient of Σ seed ⊙ output against a central difference, h = FD_STEP:
- * |ref − fd| ≤ rtol · max(RMS of that tensor's gradient, |fd|). Returns the worst ratio.
- */
-function checkReferenceGradient(
-  name: string,
-  model: ReferenceModel,
-  params: Map<string, Float64Array>,
-  inputs: Record<string, HostMatrix>,
-  rng: Random,
-  points = 40,
-  skip: string[] = [],
-  rtol = 1e-6,
-): number {
-  const size = evaluate(model, params, inputs).output.length;
-  const seed = rng.normals(size);
-  const ref = evaluate(model, params, inputs, seed);
-  assert.deepEqual([...ref.used].sort(), [...params.keys()].sort(), `${name}: parameters used`);
-  const targets: { label: string; value: Float64Array; grad: Float64Array }[] = [
-    ...[...params].map(([k, v]) => ({ label: k, value: v, grad: ref.paramGrads.get(k)! })),
-    ...Object.entries(inputs).map(([k, m]) => ({
-      label: k,
-      value: m.value as Float64Array,
-      grad: ref.inputGrads.get(k)!,
-    })),
-  ].filter((t) => !skip.includes(t.label));
-  const objective = () => {
-    const out = evaluate(model, params, inputs).output;
-    return out.reduce((s, v, i) => s + v * seed[i], 0);
-  };
-  let worst = 0;
-  for (let p = 0; p < points; p++) {
-    const t = targets[rng.int(0, targets.length)];
-    const i = rng.int(0, t.value.length);
-    const fd = centralDifferenceAt(() => objective(), [t.value], 0, i, FD_STEP);
-    const floor = rms(t.grad);
-    const scale = Math.max(floor, Math.abs(fd));
-    if (scale > 0) worst = Math.max(worst, Math.abs(t.grad[i] - fd) / scale);
-    assertClose([t.grad[i]], [fd], {
-      rtol,
-      floor,
-      label: `${name}: reference d/d${t.label}[${i}] vs central difference`,
-    });
-  }
-  if (REPORT) {
-    console.log(`${name}: reference vs finite difference, worst ${worst.toExponential(2)}`);
-  }
-  return worst;
-}
-
-/** Float64 parameters for the reference alone, from a model's names and shapes. */
-function float64Parameters(ps: ParameterSet, rng: Random): Map<string, Float64Array> {
-  return new Map([...randomParameters(ps, rng)].map(([k, v]) => [k, Float64Array.from(v)]));
-}
-
 Deno.test("reference EGCL / EGNN / EGNN_vel gradients match float64 central differences", async () => {
   const rng = new Random(11);
-  const batch = testBatch(rng);
+  const batch = testBatch(rng, DIM, EDGE_ATTR);
   const H = 6;
 
   // One EGCL with every option on: attention, sum, tanh, plusOne, clamp, node attributes,
@@ -539,12 +311,12 @@ Deno.test("EGCL (H=16): messages beyond ±100 are clamped (and not, without clam
   await checkEgcl("EGCL clamp off", { ...options, clampMessages: false }, o);
   // The clamp did act: the reference's coordinates differ with and without it.
   const rng = new Random(o.seed);
-  const batch = testBatch(rng);
+  const batch = testBatch(rng, DIM, EDGE_ATTR);
   const ps = new ParameterSet();
   new EGCL(ps, "", options, new ModelRandom(o.seed));
   const inputs = batchInputs(batch, rng, 7);
   inputs.x.value = (inputs.x.value as Float64Array).map((v) => Math.fround(v * o.xScale));
-  const params = randomParameters(ps, rng, o.coordGain);
+  const params = randomParameters(ps, rng, { names: COORD_WEIGHT, gain: o.coordGain });
   const on = evaluate(egclModel(batch, "", options), params, inputs).output;
   const off = evaluate(egclModel(batch, "", { ...options, clampMessages: false }), params, inputs)
     .output;

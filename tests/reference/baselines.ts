@@ -25,7 +25,13 @@
 
 import type { Activation } from "./linear.ts";
 import type { Mat } from "./tape64.ts";
-import type { Parameters, ReferenceGraph, ReferenceModel } from "./egnn.ts";
+import {
+  input,
+  optional,
+  type Parameters,
+  type ReferenceGraph,
+  type ReferenceModel,
+} from "./egnn.ts";
 
 /** Options of the reference GCL; names and defaults as lib/egnn/baselines/gnn.ts `GCLOptions`. */
 export interface ReferenceGCLOptions {
@@ -230,16 +236,6 @@ export function radialField(
     }, { ...input, x });
   }
   return x;
-}
-
-function input(inputs: Map<string, Mat>, name: string): Mat {
-  const m = inputs.get(name);
-  if (!m) throw new Error(`reference: input ${name} missing`);
-  return m;
-}
-
-function optional(inputs: Map<string, Mat>, name: string): Mat | null {
-  return inputs.get(name) ?? null;
 }
 
 /** One GCL as a model: inputs `h`, optional `edgeAttr`; output h (N × outputNf). */

@@ -334,13 +334,15 @@ export function evaluate(
   return result;
 }
 
-function input(inputs: Map<string, Mat>, name: string): Mat {
+/** A model's input `name` on the tape; throws if it was not given. */
+export function input(inputs: Map<string, Mat>, name: string): Mat {
   const m = inputs.get(name);
   if (!m) throw new Error(`reference: input ${name} missing`);
   return m;
 }
 
-function optional(inputs: Map<string, Mat>, name: string): Mat | null {
+/** A model's optional input `name` on the tape, or null if it was not given. */
+export function optional(inputs: Map<string, Mat>, name: string): Mat | null {
   return inputs.get(name) ?? null;
 }
 
