@@ -1,38 +1,92 @@
 /**
  * The egnn-webgpu command line.
  *
- *   deno run -A cli.ts adapter            describe the WebGPU adapter (JSON)
- *   deno run -A cli.ts --help             this text
- *
- * The experiment runners (N-body, graph autoencoder, QM9) plug in here as they land.
+ *   deno run -A cli.ts --config configs/nbody.json     train and evaluate, write results/
+ *   deno run -A cli.ts --config nbody.json --resume    continue an interrupted run
+ *   deno run -A cli.ts adapter                         describe the WebGPU adapter (JSON)
+ *   deno run -A cli.ts --help                          commands, options, config fields
  *
  * @module
  */
 
 import { formatOptions, type OptionSpec, parseCommandLine } from "./lib/cli/args.ts";
 import { getGpu } from "./lib/gpu/device.ts";
+import { loadConfig, resolveConfigPath } from "./lib/config/load.ts";
+import { documentSchema, nearest, type Schema } from "./lib/config/schema.ts";
+import { checkNBodyConfig, type NBodyConfig, nbodySchema } from "./lib/experiments/nbody/config.ts";
+import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
-  config: { type: "string", description: "experiment config (JSON); not available yet" },
+  config: {
+    type: "string",
+    short: "c",
+    description: "experiment config (JSON; a bare name looks in configs/)",
+  },
+  out: { type: "string", description: "results directory (overrides the config's out)" },
+  seed: { type: "string", description: "seed (overrides the config's seed)" },
+  set: {
+    type: "string",
+    multiple: true,
+    description: "override a config field: --set train.epochs=50",
+  },
+  resume: { type: "boolean", description: "continue from the last checkpoints" },
+  quiet: { type: "boolean", short: "q", description: "no progress on stderr" },
 };
 
 const COMMANDS: Record<string, string> = {
+  train: "train and evaluate the experiment of --config (the default command)",
   adapter: "print the WebGPU adapter's description as JSON",
 };
 
+const SCHEMAS: Record<string, Schema> = { nbody: nbodySchema };
+
+const configsDir = new URL("./configs", import.meta.url).pathname;
+
 function help(): string {
+  const fields = Object.entries(SCHEMAS).flatMap(([name, schema]) => [
+    "",
+    `Config fields of experiment "${name}" (field = default [unit] (form) meaning):`,
+    ...documentSchema(schema).map((l) => `  ${l}`),
+  ]);
   return [
     "egnn-webgpu — E(n) Equivariant Graph Neural Networks on WebGPU",
     "",
-    "Usage: deno run -A cli.ts <command> [options]",
+    "Usage: deno run -A cli.ts [command] --config <file> [options]",
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([c, d]) => `  ${c.padEnd(28)} ${d}`),
     "",
     "Options:",
     formatOptions(OPTIONS),
+    ...fields,
   ].join("\n");
+}
+
+async function train(args: ReturnType<typeof parseCommandLine>): Promise<number> {
+  const given = args.options.config as string | undefined;
+  if (!given) throw new Error("train needs --config <file> (e.g. --config nbody.json); see --help");
+  const path = resolveConfigPath(given, configsDir);
+  const overrides = [...((args.options.set as string[] | undefined) ?? [])];
+  if (args.options.out) overrides.push(`out=${JSON.stringify(args.options.out)}`);
+  if (args.options.seed) overrides.push(`seed=${args.options.seed}`);
+  const { experiment, config } = loadConfig(path, SCHEMAS, overrides);
+  const quiet = !!args.options.quiet;
+  const resume = !!args.options.resume;
+  switch (experiment) {
+    case "nbody": {
+      const cfg = config as unknown as NBodyConfig;
+      checkNBodyConfig(cfg, path);
+      const rows = await runNBody(cfg, { resume, quiet });
+      console.log(`\nN-body (Table 2), seed ${cfg.seed}, adapter ${rows[0]?.adapter ?? "?"}`);
+      console.log(formatNBodyTable(rows));
+      console.log(
+        `\nwritten: ${cfg.out}/${cfg.name}.csv and ${cfg.out}/${cfg.name}_<method>_curve.csv`,
+      );
+      return 0;
+    }
+  }
+  return 2;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -41,23 +95,23 @@ async function main(argv: string[]): Promise<number> {
     console.log(help());
     return 0;
   }
-  if (args.options.config) {
-    console.error(
-      "experiment configs are not implemented yet in this version; `cli.ts adapter` works",
-    );
-    return 2;
-  }
-  switch (args.command) {
+  const command = args.command ?? "train";
+  switch (command) {
+    case "train":
+      return await train(args);
     case "adapter": {
       const { info } = await getGpu();
       console.log(JSON.stringify(info, null, 2));
       return 0;
     }
-    default:
+    default: {
+      const near = nearest(command, Object.keys(COMMANDS));
       console.error(
-        `unknown command ${args.command}; commands: ${Object.keys(COMMANDS).join(", ")}`,
+        `unknown command ${command}${near ? ` (did you mean ${near}?)` : ""}; ` +
+          `commands: ${Object.keys(COMMANDS).join(", ")}`,
       );
       return 2;
+    }
   }
 }
 

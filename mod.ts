@@ -142,3 +142,27 @@ export { writeFileAtomic } from "./lib/io/atomic.ts";
 export { profileReport, setProfiling } from "./lib/gpu/commands.ts";
 export { QM9Model, type QM9ModelOptions } from "./lib/egnn/qm9_model.ts";
 export { GNNEncoder, type GNNEncoderOptions } from "./lib/egnn/baselines/noise_gnn.ts";
+export {
+  chargedForces,
+  type ChargedParticlesConfig,
+  type ChargedParticlesOptions,
+  type ParticleState,
+  sampleInitialState,
+  sampleTrajectory,
+  simulate,
+  type Trajectory,
+} from "./lib/sim/nbody.ts";
+export {
+  generateNBodyDataset,
+  loadOrGenerateNBodyDataset,
+  NBODY_SMALL,
+  NBODY_SWEEP,
+  type NBodyCacheOptions,
+  type NBodyDataset,
+  type NBodyDatasetOptions,
+  type NBodyGeneratedParams,
+  type NBodyReferenceParams,
+  type NBodySplit,
+  readReferenceNBodyDataset,
+  type ReferenceNBodyOptions,
+} from "./lib/sim/nbody_dataset.ts";

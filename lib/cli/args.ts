@@ -10,6 +10,8 @@ import { parseArgs } from "node:util";
 /** A declared option. */
 export interface OptionSpec {
   type: "string" | "boolean";
+  /** May be given several times (values collected in a list). */
+  multiple?: boolean;
   short?: string;
   description: string;
   default?: string | boolean;
@@ -18,7 +20,7 @@ export interface OptionSpec {
 /** Parsed arguments: the subcommand (first positional), its options and the other positionals. */
 export interface ParsedArgs {
   command: string | null;
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -30,9 +32,16 @@ export interface ParsedArgs {
  * @returns the subcommand, options and positionals
  */
 export function parseCommandLine(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = {};
   for (const [name, o] of Object.entries(spec)) {
-    options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed;
   try {
@@ -40,10 +49,11 @@ export function parseCommandLine(argv: string[], spec: Record<string, OptionSpec
   } catch (e) {
     throw new Error(`${(e as Error).message} (see --help)`);
   }
-  const values: Record<string, string | boolean | undefined> = {};
+  const values: Record<string, string | boolean | string[] | undefined> = {};
   for (const [name, o] of Object.entries(spec)) {
-    values[name] = (parsed.values as Record<string, string | boolean | undefined>)[name] ??
-      o.default;
+    values[name] =
+      (parsed.values as Record<string, string | boolean | string[] | undefined>)[name] ??
+        o.default;
   }
   const [command = null, ...positionals] = parsed.positionals;
   return { command, options: values, positionals };

@@ -1,0 +1,299 @@
+/**
+ * Training one N-body method as main_nbody.py does: Adam (weight decay 1e-12), shuffled batches
+ * of 100 (the last partial batch dropped), validation and test MSE every `evalEvery` epochs
+ * (epochs 0, k, 2k …), and the reported test MSE taken at the epoch of lowest validation MSE.
+ *
+ * Each training step is one submission; the training loss is read once per epoch (a non-finite
+ * loss stops the run naming the epoch). A checkpoint — parameters, Adam's moments, the shuffling
+ * generator's state, the learning curve — is written atomically at every evaluation, and
+ * `resume` continues from it to the same final numbers as an uninterrupted run.
+ *
+ * @module
+ */
+
+import { Adam } from "../../gpu/optim.ts";
+import { endStep, readMany, type Tensor, writeTensor } from "../../gpu/tensor.ts";
+import { submit } from "../../gpu/commands.ts";
+import { noGrad, resetTape } from "../../gpu/tape.ts";
+import { trainStep } from "../../gpu/step.ts";
+import { LossMeter, mseLoss } from "../../gpu/kernels/losses.ts";
+import { Random } from "../../random.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../io/checkpoint.ts";
+import { writeFileAtomic } from "../../io/atomic.ts";
+import { Progress } from "../../cli/progress.ts";
+import { type BatchGraphs, type NBodySplitData, uploadBatch } from "./batches.ts";
+import type { NBodyModel } from "./methods.ts";
+
+/** One evaluation of the learning curve. */
+export interface CurvePoint {
+  epoch: number;
+  trainMse: number;
+  valMse: number;
+  testMse: number;
+  elapsedS: number;
+}
+
+/** What training a method produced. */
+export interface MethodResult {
+  bestEpoch: number;
+  bestValMse: number;
+  /** Test MSE at the epoch of lowest validation MSE. */
+  testMse: number;
+  epochs: number;
+  wallS: number;
+  curve: CurvePoint[];
+  resumedFromEpoch: number | null;
+}
+
+/** How to train. */
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  evalEvery: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  /** Checkpoint file (written at every evaluation). */
+  checkpointPath: string;
+  resume: boolean;
+  /** Stops after this many epochs of this call (for tests of interruption); default none. */
+  stopAfterEpochs?: number;
+  quiet?: boolean;
+  label: string;
+}
+
+/** Mean MSE over a split, batch losses weighted by batch size (recorded, not read). */
+function evaluateInto(
+  model: NBodyModel,
+  split: NBodySplitData,
+  graphs: BatchGraphs,
+  batchSize: number,
+  meter: LossMeter,
+): void {
+  for (let start = 0; start < split.count; start += batchSize) {
+    const sims: number[] = [];
+    for (let s = start; s < Math.min(split.count, start + batchSize); s++) sims.push(s);
+    noGrad(() => {
+      const b = uploadBatch(split, sims, graphs);
+      meter.add(mseLoss(model.forward(b), b.target), sims.length);
+    });
+    // The batch's buffers go back to the pool now: later commands reuse them only after these
+    // ran (one queue, in order), so a whole split evaluates in the memory of one batch.
+    endStep();
+  }
+}
+
+async function readMoments(opt: Adam): Promise<[Float32Array, Float32Array]> {
+  const [m, v] = await readMany([opt.state.m, opt.state.v]);
+  return [m as Float32Array, v as Float32Array];
+}
+
+/**
+ * Trains one method and returns its result (or resumes it from its checkpoint).
+ *
+ * @param model the method's model
+ * @param data the three splits
+ * @param graphs the batch graph cache
+ * @param o the protocol
+ */
+export async function trainNBodyMethod(
+  model: NBodyModel,
+  data: { train: NBodySplitData; val: NBodySplitData; test: NBodySplitData },
+  graphs: BatchGraphs,
+  o: TrainOptions,
+): Promise<MethodResult> {
+  const t0 = performance.now();
+  const rng = new Random(o.seed);
+  const opt = model.params
+    ? new Adam(model.params, { lr: o.lr, weightDecay: o.weightDecay })
+    : null;
+  const trainMeter = new LossMeter(), valMeter = new LossMeter(), testMeter = new LossMeter();
+  let curve: CurvePoint[] = [];
+  let best = { epoch: -1, val: Infinity, test: NaN };
+  let startEpoch = 0;
+  let wallBefore = 0;
+  let resumedFromEpoch: number | null = null;
+
+  if (o.resume) {
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = await Deno.readFile(o.checkpointPath);
+    } catch {
+      bytes = null;
+    }
+    if (bytes) {
+      const ckpt = decodeCheckpoint(bytes, o.checkpointPath);
+      const meta = ckpt.meta as {
+        epoch: number;
+        adamT: number;
+        rng: number[];
+        curve: CurvePoint[];
+        best: { epoch: number; val: number; test: number };
+        wallS: number;
+        lr: number;
+        seed: number;
+      };
+      if (meta.lr !== o.lr || meta.seed !== o.seed) {
+        throw new Error(
+          `${o.checkpointPath}: checkpoint of lr ${meta.lr}, seed ${meta.seed}; this run has ` +
+            `lr ${o.lr}, seed ${o.seed} (remove it to start afresh)`,
+        );
+      }
+      if (model.params) {
+        const values = new Map<string, Float32Array>();
+        for (const p of model.params.tensors) {
+          const t = ckpt.tensors.get(p.name);
+          if (!t) throw new Error(`${o.checkpointPath}: parameter ${p.name} is missing`);
+          values.set(p.name, t.data);
+        }
+        model.params.load(values);
+        const m = ckpt.tensors.get("adam.m"), v = ckpt.tensors.get("adam.v");
+        if (!m || !v || !opt) throw new Error(`${o.checkpointPath}: Adam's moments are missing`);
+        writeTensor(opt.state.m, m.data);
+        writeTensor(opt.state.v, v.data);
+        opt.t = meta.adamT;
+      }
+      rng.setState(meta.rng);
+      curve = meta.curve;
+      best = meta.best;
+      startEpoch = meta.epoch + 1;
+      wallBefore = meta.wallS;
+      resumedFromEpoch = meta.epoch;
+    }
+  }
+
+  const progress = new Progress(o.label, o.epochs, o.quiet);
+  const steps = Math.floor(data.train.count / o.batchSize);
+  const order = Array.from({ length: data.train.count }, (_, i) => i);
+  let epochsThisCall = 0;
+  for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+    // Train (reshuffle every epoch, drop the last partial batch).
+    let trainMse = NaN;
+    if (opt && steps > 0) {
+      rng.shuffle(order);
+      for (let s = 0; s < steps; s++) {
+        const sims = order.slice(s * o.batchSize, (s + 1) * o.batchSize);
+        await trainStep(
+          () => {
+            const b = uploadBatch(data.train, sims, graphs);
+            return mseLoss(model.forward(b), b.target);
+          },
+          opt,
+          { meter: trainMeter, lossWeight: sims.length },
+        );
+      }
+      trainMse = await trainMeter.readMean();
+      if (!Number.isFinite(trainMse)) {
+        throw new Error(
+          `${o.label}: the training loss became ${trainMse} in epoch ${epoch} ` +
+            `(steps ${epoch * steps}–${(epoch + 1) * steps - 1}); lower the learning rate`,
+        );
+      }
+    }
+    if (epoch % o.evalEvery === 0 || epoch === o.epochs - 1) {
+      evaluateInto(model, data.val, graphs, o.batchSize, valMeter);
+      evaluateInto(model, data.test, graphs, o.batchSize, testMeter);
+      const valMse = await valMeter.readMean();
+      const testMse = await testMeter.readMean();
+      resetTape();
+      endStep();
+      const elapsedS = wallBefore + (performance.now() - t0) / 1000;
+      curve.push({ epoch, trainMse, valMse, testMse, elapsedS });
+      if (valMse < best.val) best = { epoch, val: valMse, test: testMse };
+      progress.log(
+        `${o.label} epoch ${epoch}: train ${trainMse.toExponential(3)} val ${
+          valMse.toExponential(3)
+        } ` +
+          `test ${testMse.toExponential(3)} (best val ${
+            best.val.toExponential(3)
+          } @ ${best.epoch})`,
+      );
+      await saveCheckpoint(model, opt, rng, o, { epoch, curve, best, wallS: elapsedS });
+    }
+    progress.update(
+      epoch + 1,
+      Number.isFinite(trainMse) ? `loss ${trainMse.toExponential(3)}` : "",
+    );
+    epochsThisCall++;
+    if (o.stopAfterEpochs !== undefined && epochsThisCall >= o.stopAfterEpochs) break;
+  }
+  await submit();
+  opt?.dispose();
+  trainMeter.dispose();
+  valMeter.dispose();
+  testMeter.dispose();
+  return {
+    bestEpoch: best.epoch,
+    bestValMse: best.val,
+    testMse: best.test,
+    epochs: o.epochs,
+    wallS: wallBefore + (performance.now() - t0) / 1000,
+    curve,
+    resumedFromEpoch,
+  };
+}
+
+async function saveCheckpoint(
+  model: NBodyModel,
+  opt: Adam | null,
+  rng: Random,
+  o: TrainOptions,
+  state: {
+    epoch: number;
+    curve: CurvePoint[];
+    best: { epoch: number; val: number; test: number };
+    wallS: number;
+  },
+): Promise<void> {
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  if (model.params && opt) {
+    const values = await model.params.toHost();
+    for (const p of model.params.tensors) {
+      tensors.set(p.name, { shape: [...p.shape], data: values.get(p.name)! });
+    }
+    const [m, v] = await readMoments(opt);
+    tensors.set("adam.m", { shape: [m.length], data: m });
+    tensors.set("adam.v", { shape: [v.length], data: v });
+  }
+  const meta = { ...state, adamT: opt?.t ?? 0, rng: rng.getState(), lr: o.lr, seed: o.seed };
+  await writeFileAtomic(o.checkpointPath, encodeCheckpoint({ meta, tensors }));
+}
+
+/**
+ * The forward time of one batch: `reps` forward passes recorded into one submission and closed
+ * by one read, divided by `reps`; the median of 5 such samples after a warm-up.
+ *
+ * @returns seconds per forward pass of one batch
+ */
+export async function measureForwardSeconds(
+  model: NBodyModel,
+  split: NBodySplitData,
+  graphs: BatchGraphs,
+  batchSize: number,
+  reps: number,
+): Promise<number> {
+  const sims = Array.from({ length: Math.min(batchSize, split.count) }, (_, i) => i);
+  const b = uploadBatch(split, sims, graphs);
+  const inputs = [b.x, b.v, b.vNorm, b.nodes, b.edgeAttr, b.chargeProduct, b.target];
+  for (const t of inputs) t.keep();
+  await submit(); // uploads are not part of the forward pass
+  const sample = async (n: number) => {
+    const t = performance.now();
+    let out: Tensor = b.x;
+    for (let r = 0; r < n; r++) {
+      if (r > 0) endStep(); // the previous pass's temporaries are reused by the next
+      out = noGrad(() => model.forward(b));
+    }
+    await readMany([out.reshape([out.size])]);
+    const s = (performance.now() - t) / 1000 / n;
+    resetTape();
+    endStep();
+    return s;
+  };
+  await sample(2); // warm-up: pipelines compiled
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) samples.push(await sample(reps));
+  for (const t of inputs) t.dispose();
+  samples.sort((x, y) => x - y);
+  return samples[2];
+}
