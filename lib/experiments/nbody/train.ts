@@ -170,6 +170,9 @@ export async function trainNBodyMethod(
     // Train (reshuffle every epoch, drop the last partial batch).
     let trainMse = NaN;
     if (opt && steps > 0) {
+      // A fresh permutation each epoch (as PyTorch's sampler): it depends only on the generator's
+      // state, which the checkpoint holds, so a resumed run draws the same batches.
+      for (let i = 0; i < order.length; i++) order[i] = i;
       rng.shuffle(order);
       for (let s = 0; s < steps; s++) {
         const sims = order.slice(s * o.batchSize, (s + 1) * o.batchSize);

@@ -1,0 +1,185 @@
+// The N-body experiment: bad configs are refused before any work, naming the field; a run
+// killed in the middle and resumed reaches the same final numbers as an uninterrupted one.
+import assert from "node:assert/strict";
+import { loadConfig } from "../../lib/config/load.ts";
+import {
+  checkNBodyConfig,
+  type NBodyConfig,
+  nbodySchema,
+} from "../../lib/experiments/nbody/config.ts";
+import { runNBody } from "../../lib/experiments/nbody/run.ts";
+import { parseCsv } from "../../lib/io/csv.ts";
+import { writeNpy } from "../../lib/io/npy.ts";
+
+const schemas = { nbody: nbodySchema };
+
+function writeConfig(dir: string, cfg: Record<string, unknown>): string {
+  const path = `${dir}/config.json`;
+  Deno.writeTextFileSync(path, JSON.stringify(cfg));
+  return path;
+}
+
+function tinyConfig(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    experiment: "nbody",
+    name: "tiny",
+    seed: 3,
+    out: `${dir}/out`,
+    data: {
+      train: 200,
+      val: 100,
+      test: 100,
+      steps: 1000,
+      sampleFreq: 100,
+      inputFrame: 3,
+      targetFrame: 6,
+      cacheDir: `${dir}/cache`,
+    },
+    train: { epochs: 4, batchSize: 50, evalEvery: 2, forwardTimingReps: 1 },
+    model: { hiddenNf: 8, nLayers: 2 },
+    methods: [{ name: "egnn" }, { name: "rf" }],
+    ...overrides,
+  };
+}
+
+Deno.test("nbody config: bad input is refused before any work, naming the field and the form", () => {
+  const dir = Deno.makeTempDirSync();
+  const bad = (patch: Record<string, unknown>, pattern: RegExp) => {
+    const path = writeConfig(dir, tinyConfig(dir, patch));
+    assert.throws(() => {
+      const { config } = loadConfig(path, schemas);
+      checkNBodyConfig(config as unknown as NBodyConfig, path);
+    }, pattern);
+  };
+  bad(
+    { methods: [{ name: "egn" }] },
+    /methods\[0\]\.name is "egn", expected one of .*\(did you mean "egnn"\?\)/,
+  );
+  bad(
+    { methods: [{ name: "egnn", lr: -1e-3 }] },
+    /methods\[0\]\.lr is -0\.001, expected null or a number > 0/,
+  );
+  bad({ train: { epochs: "ten" } }, /train\.epochs is "ten", expected an integer ≥ 1/);
+  bad({ train: { epocs: 10 } }, /unknown field train\.epocs \(did you mean train\.epochs\?\)/);
+  bad({ seed: 1.5 }, /seed is 1\.5, expected an integer ≥ 0/);
+  bad({ data: { source: "reference" } }, /data\.source is "reference" but data\.path is null/);
+  bad(
+    { data: { targetFrame: 3, inputFrame: 5 } },
+    /data\.targetFrame \(3\) must come after data\.inputFrame \(5\)/,
+  );
+  bad(
+    { data: { steps: 1000, sampleFreq: 100, targetFrame: 9 } },
+    /data\.targetFrame is 9, but steps\/sampleFreq − 1 = 9 frames/,
+  );
+  Deno.writeTextFileSync(`${dir}/broken.json`, "{ experiment: nbody }");
+  assert.throws(() => loadConfig(`${dir}/broken.json`, schemas), /broken\.json: not valid JSON/);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("nbody data: a reference .npy file of the wrong shape or dtype stops the run before training", async () => {
+  const dir = Deno.makeTempDirSync();
+  const sfx = "_x";
+  const N = 4, T = 9;
+  for (const split of ["train", "valid", "test"]) {
+    // loc has a wrong rank in train; vel is int32 in valid.
+    const loc = split === "train"
+      ? writeNpy(new Float64Array(N * T * 3), [N, T, 3])
+      : writeNpy(new Float64Array(N * T * 3 * 5), [N, T, 3, 5]);
+    Deno.writeFileSync(`${dir}/loc_${split}${sfx}.npy`, loc);
+    Deno.writeFileSync(
+      `${dir}/vel_${split}${sfx}.npy`,
+      split === "valid"
+        ? writeNpy(new Int32Array(N * T * 15), [N, T, 3, 5])
+        : writeNpy(new Float64Array(N * T * 15), [N, T, 3, 5]),
+    );
+    Deno.writeFileSync(
+      `${dir}/charges_${split}${sfx}.npy`,
+      writeNpy(new Float64Array(N * 5).fill(1), [N, 5, 1]),
+    );
+    Deno.writeFileSync(
+      `${dir}/edges_${split}${sfx}.npy`,
+      writeNpy(new Float64Array(N * 25).fill(1), [N, 5, 5]),
+    );
+  }
+  const path = writeConfig(
+    dir,
+    tinyConfig(dir, {
+      data: {
+        source: "reference",
+        path: dir,
+        suffix: sfx,
+        train: 4,
+        inputFrame: 1,
+        targetFrame: 2,
+      },
+      train: { batchSize: 2 },
+    }),
+  );
+  const { config } = loadConfig(path, schemas);
+  checkNBodyConfig(config as unknown as NBodyConfig, path);
+  await assert.rejects(
+    runNBody(config as unknown as NBodyConfig, { resume: false, quiet: true }),
+    /loc_train_x\.npy: shape \(4, 9, 3\), expected \(N, T, 3, 5\)/,
+  );
+  Deno.removeSync(`${dir}/loc_train${sfx}.npy`);
+  Deno.writeFileSync(
+    `${dir}/loc_train${sfx}.npy`,
+    writeNpy(new Float64Array(N * T * 15), [N, T, 3, 5]),
+  );
+  await assert.rejects(
+    runNBody(config as unknown as NBodyConfig, { resume: false, quiet: true }),
+    /vel_valid_x\.npy.*(int32|<i4|dtype)/,
+  );
+  assert.throws(() => Deno.statSync(`${dir}/out/tiny.csv`), "no result file when the input is bad");
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("nbody run: killed mid-run and resumed, it reaches the uninterrupted run's numbers", async () => {
+  const dir = Deno.makeTempDirSync();
+  const cfgPath = writeConfig(dir, tinyConfig(dir));
+  const { config } = loadConfig(cfgPath, schemas);
+  const cfg = config as unknown as NBodyConfig;
+  const straight = await runNBody({ ...cfg, out: `${dir}/straight` }, {
+    resume: false,
+    quiet: true,
+  });
+
+  // A real kill: a child process runs the same config and is SIGKILLed once a checkpoint exists.
+  const out = `${dir}/killed`;
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "--config", cfgPath, "--out", out, "--quiet"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const ckpt = `${out}/tiny_egnn.ckpt`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      Deno.statSync(ckpt);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill("SIGKILL");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGKILL", "the child was killed, not finished");
+  assert.ok(Deno.statSync(ckpt).isFile, "the child wrote a checkpoint before it was killed");
+  for (const f of Deno.readDirSync(out)) {
+    assert.doesNotMatch(f.name, /\.tmp-/, "no half-written file");
+  }
+
+  const resumed = await runNBody({ ...cfg, out }, { resume: true, quiet: true });
+  assert.equal(resumed.length, straight.length);
+  for (const [i, r] of resumed.entries()) {
+    assert.equal(r.test_mse, straight[i].test_mse, `${r.method}: test MSE`);
+    assert.equal(r.best_val_mse, straight[i].best_val_mse, `${r.method}: best validation MSE`);
+    assert.equal(r.best_epoch, straight[i].best_epoch, `${r.method}: best epoch`);
+  }
+  const curve = (d: string) =>
+    parseCsv(Deno.readTextFileSync(`${d}/tiny_egnn_curve.csv`)).rows.map((
+      r,
+    ) => [r.epoch, r.val_mse, r.test_mse]);
+  assert.deepEqual(curve(out), curve(`${dir}/straight`));
+  Deno.removeSync(dir, { recursive: true });
+});
