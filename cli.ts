@@ -15,6 +15,7 @@ import { loadConfig, resolveConfigPath } from "./lib/config/load.ts";
 import { documentSchema, nearest, type Schema } from "./lib/config/schema.ts";
 import { checkNBodyConfig, type NBodyConfig, nbodySchema } from "./lib/experiments/nbody/config.ts";
 import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
+import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
@@ -77,6 +78,13 @@ async function train(args: ReturnType<typeof parseCommandLine>): Promise<number>
     case "nbody": {
       const cfg = config as unknown as NBodyConfig;
       checkNBodyConfig(cfg, path);
+      if (cfg.sweep.sizes.length > 0) {
+        const rows = await runNBodySweep(cfg, { resume, quiet });
+        console.log(`\nN-body sweep (Figure 2): test MSE by training-set size, seed ${cfg.seed}`);
+        console.log(formatSweepTable(rows));
+        console.log(`\nwritten: ${cfg.out}/${cfg.name}.csv`);
+        return 0;
+      }
       const rows = await runNBody(cfg, { resume, quiet });
       console.log(`\nN-body (Table 2), seed ${cfg.seed}, adapter ${rows[0]?.adapter ?? "?"}`);
       console.log(formatNBodyTable(rows));

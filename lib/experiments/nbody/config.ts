@@ -116,6 +116,83 @@ export const nbodySchema: Schema = {
       nLayers: { type: "number", default: 4, integer: true, min: 1, doc: "message-passing layers" },
     },
   },
+  sweep: {
+    type: "section",
+    doc:
+      "Figure 2: test MSE against the training-set size (empty sizes: no sweep, Table 2 instead)",
+    fields: {
+      sizes: {
+        type: "numberList",
+        default: [],
+        integer: true,
+        min: 1,
+        doc: "training-set sizes (the reference: 100 200 400 800 1600 3200 6400 12800 25000 50000)",
+      },
+      epochs: {
+        type: "numberList",
+        default: [2000, 2000, 4000, 5000, 8000, 10000, 8000, 6000, 4000, 2000],
+        integer: true,
+        min: 1,
+        doc: "epochs per size for GNN, Radial Field and the others (main_nbody.py's main_sweep)",
+      },
+      egnnEpochs: {
+        type: "numberList",
+        default: [4000, 4000, 2000, 2000, 2000, 1500, 1500, 1500, 1000, 1000],
+        integer: true,
+        min: 1,
+        doc: "epochs per size for EGNN",
+      },
+      epochScale: {
+        type: "number",
+        default: 1,
+        min: 0,
+        exclusiveMin: true,
+        doc: "multiplies every epoch budget (e.g. 0.01 for a quick look); at least 1 epoch",
+      },
+      evalBudget: {
+        type: "number",
+        default: 10000,
+        integer: true,
+        min: 1,
+        doc: "evaluate every max(⌊evalBudget / size⌋, 1) epochs, as the reference",
+      },
+      trainSeed: {
+        type: "number",
+        default: 42,
+        integer: true,
+        min: 0,
+        doc: "simulator seed of the sweep's training set",
+      },
+      trainCount: {
+        type: "number",
+        default: 50000,
+        integer: true,
+        min: 1,
+        doc: "simulations in the sweep's training set",
+      },
+      trainSampleFreq: {
+        type: "number",
+        default: 500,
+        integer: true,
+        min: 1,
+        doc: "its steps between frames",
+      },
+      trainInputFrame: {
+        type: "number",
+        default: 6,
+        integer: true,
+        min: 0,
+        doc: "its input frame (step 3,500)",
+      },
+      trainTargetFrame: {
+        type: "number",
+        default: 8,
+        integer: true,
+        min: 1,
+        doc: "its target frame (step 4,500)",
+      },
+    },
+  },
   methods: {
     type: "list",
     doc: "methods to train, in order; each row of Table 2",
@@ -172,6 +249,18 @@ export interface NBodyConfig {
     forwardTimingReps: number;
   };
   model: { hiddenNf: number; nLayers: number };
+  sweep: {
+    sizes: number[];
+    epochs: number[];
+    egnnEpochs: number[];
+    epochScale: number;
+    evalBudget: number;
+    trainSeed: number;
+    trainCount: number;
+    trainSampleFreq: number;
+    trainInputFrame: number;
+    trainTargetFrame: number;
+  };
   methods: { name: NBodyMethod; lr: number | null; epochs: number | null }[];
 }
 
@@ -210,4 +299,31 @@ export function checkNBodyConfig(cfg: NBodyConfig, where: string): void {
     );
   }
   if (cfg.methods.length === 0) throw new Error(`${where}: methods is empty`);
+  const sw = cfg.sweep;
+  if (sw.sizes.length > 0) {
+    for (const [k, list] of [["epochs", sw.epochs], ["egnnEpochs", sw.egnnEpochs]] as const) {
+      if (list.length < sw.sizes.length) {
+        throw new Error(
+          `${where}: sweep.${k} has ${list.length} entries for ${sw.sizes.length} sizes`,
+        );
+      }
+    }
+    const largest = Math.max(...sw.sizes);
+    if (largest > sw.trainCount) {
+      throw new Error(
+        `${where}: sweep.sizes reaches ${largest}, more than sweep.trainCount (${sw.trainCount})`,
+      );
+    }
+    const frames = Math.floor(d.steps / sw.trainSampleFreq) - 1;
+    if (sw.trainTargetFrame >= frames || sw.trainTargetFrame <= sw.trainInputFrame) {
+      throw new Error(
+        `${where}: sweep.trainInputFrame/trainTargetFrame (${sw.trainInputFrame} → ${sw.trainTargetFrame}) must be increasing and below ${frames}`,
+      );
+    }
+    if (Math.min(...sw.sizes) < cfg.train.batchSize) {
+      throw new Error(
+        `${where}: sweep.sizes has a size below train.batchSize (${cfg.train.batchSize})`,
+      );
+    }
+  }
 }

@@ -5,7 +5,11 @@
  * @module
  */
 
-import { loadOrGenerateNBodyDataset, readReferenceNBodyDataset } from "../../sim/nbody_dataset.ts";
+import {
+  loadOrGenerateNBodyDataset,
+  type NBodyDatasetOptions,
+  readReferenceNBodyDataset,
+} from "../../sim/nbody_dataset.ts";
 import { Progress } from "../../cli/progress.ts";
 import type { NBodyConfig } from "./config.ts";
 import type { NBodySplitData } from "./batches.ts";
@@ -37,17 +41,37 @@ export async function loadNBodyData(cfg: NBodyConfig, quiet: boolean): Promise<N
     const { train, val, test } = ds.splits;
     return { train, val: take(val, d.val), test: take(test, d.test) };
   }
+  const ds = await generateCached(
+    {
+      seed: d.seed,
+      train: d.train,
+      val: d.val,
+      test: d.test,
+      frame0: d.inputFrame,
+      frameT: d.targetFrame,
+      sim: { nBodies: d.bodies, dim: d.dim, steps: d.steps, sampleFreq: d.sampleFreq },
+    },
+    d.cacheDir,
+    quiet,
+  );
+  return ds;
+}
+
+/**
+ * Generates (or loads from the cache) a data set, with progress on stderr.
+ *
+ * @param options the data set's parameters
+ * @param cacheDir the cache directory
+ * @param quiet no progress
+ */
+export async function generateCached(
+  options: NBodyDatasetOptions,
+  cacheDir: string,
+  quiet: boolean,
+): Promise<NBodyData> {
   let progress: Progress | null = null;
-  const ds = await loadOrGenerateNBodyDataset({
-    seed: d.seed,
-    train: d.train,
-    val: d.val,
-    test: d.test,
-    frame0: d.inputFrame,
-    frameT: d.targetFrame,
-    sim: { nBodies: d.bodies, dim: d.dim, steps: d.steps, sampleFreq: d.sampleFreq },
-  }, {
-    cacheDir: d.cacheDir,
+  const ds = await loadOrGenerateNBodyDataset(options, {
+    cacheDir,
     onProgress: (done, total) => {
       progress ??= new Progress("generating N-body simulations", total, quiet);
       progress.update(done);
@@ -56,8 +80,13 @@ export async function loadNBodyData(cfg: NBodyConfig, quiet: boolean): Promise<N
   return ds.splits;
 }
 
-/** The first `n` simulations of a split (all when it has fewer). */
-function take(s: NBodySplitData, n: number): NBodySplitData {
+/**
+ * The first `n` simulations of a split (all when it has fewer).
+ *
+ * @param s the split
+ * @param n how many
+ */
+export function take(s: NBodySplitData, n: number): NBodySplitData {
   if (s.count <= n) return s;
   const per = s.nBodies * s.dim;
   return {
