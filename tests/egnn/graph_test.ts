@@ -6,17 +6,12 @@ import {
   knnGraph,
   radiusGraph,
 } from "../../lib/egnn/graph.ts";
+import { Random } from "../reference/random.ts";
 
-/** Small seeded PRNG (mulberry32) so failures reproduce. */
+/** Seeded uniform draws in [0, 1) so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 const int = (r: () => number, n: number) => Math.floor(r() * n);

@@ -14,18 +14,7 @@ import {
   stats,
   trainStep,
 } from "../../mod.ts";
-
-/** mulberry32: a small seeded PRNG (values in [-0.5, 0.5)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+import { Random } from "../reference/random.ts";
 
 const N = 200, D = 3, H = 32, STEPS = 400;
 
@@ -42,7 +31,8 @@ function makeData(rand: () => number) {
 
 async function train(seed: number) {
   await getGpu();
-  const rand = prng(seed);
+  const r = new Random(seed);
+  const rand = () => r.next() - 0.5;
   const { x, y } = makeData(rand);
   const ps = new ParameterSet();
   const w1 = ps.add("w1", [D, H], Float32Array.from({ length: D * H }, () => rand() * 2));
