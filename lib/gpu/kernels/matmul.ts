@@ -221,6 +221,7 @@ export interface MatmulOptions {
   transB?: boolean;
   /** Added to every row before the activation. */
   bias?: Tensor | null;
+  /** Activation after the bias (default "none"). */
   activation?: Activation;
   /** Add the product into C instead of overwriting it (no bias, no activation). */
   accumulate?: boolean;
