@@ -1,19 +1,22 @@
 /**
  * Engine benchmark: the matrix products behind `linear` (forward x·W+b→SiLU, dX = dZ·Wᵀ,
  * dW = Xᵀ·dZ) at the sizes the models use, the cost of one dispatch and of one GPU→CPU read.
- * Prints a table and writes `results/bench_engine.json`.
+ * Prints a table and writes `results/bench_engine.json`. Each product's row names the kernel
+ * `matmul` picks; where that reads B (and A) from uniform arrays, a second row times the same
+ * product on the storage kernel (`uniform: false`), in the same run.
  *
  * Method. Products: after a warm-up call (pipeline compiled, buffers allocated) a batch of R
  * calls is recorded and submitted at once, followed by one read of a 4-value tensor; the time of
  * the batch (submission to the read's return) divided by R is one sample, and the table gives
  * the median of the samples. Nothing is subtracted: each sample carries 1/R of a read's cost, so
- * R is chosen to make a batch last ~0.3 s (the read costs ~10 ms). Dispatch: a batch of 200 tiny
+ * R (at least 10⁹ flops' worth of calls) is raised after a first, uncounted batch until a batch
+ * lasts ~0.3 s (the read costs ~11 ms, under 4 % of it). Dispatch: a batch of 200 tiny
  * element-wise dispatches in one submission, minus an empty submission with the same read,
  * divided by 200 (the JSON also keeps it without the subtraction). Read: `read()` of a
  * 16-value tensor with nothing pending.
  *
- * Usage: `deno task bench` (about 2 minutes on a 2-core CPU adapter, plus ~5 s of pipeline
- * compilation per product on the first run), `--quick` for fewer repeats.
+ * Usage: `deno task bench` (about 1.5 minutes on a 2-core CPU adapter, plus 2–7 s of pipeline
+ * compilation per product and kernel on the first run), `--quick` for fewer repeats.
  *
  * @module
  */
@@ -21,7 +24,7 @@
 import { getGpu } from "../lib/gpu/device.ts";
 import { empty, endStep, fromArray, read, type Tensor } from "../lib/gpu/tensor.ts";
 import { submit } from "../lib/gpu/commands.ts";
-import { matmul } from "../lib/gpu/kernels/matmul.ts";
+import { matmul, matmulKernel, type MatmulOptions } from "../lib/gpu/kernels/matmul.ts";
 import { mapInto } from "../lib/gpu/kernels/elementwise.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -38,6 +41,7 @@ interface ProductResult {
   k: number;
   n: number;
   product: string;
+  kernel: string;
   medianMs: number;
   gflops: number;
   repeats: number;
@@ -60,24 +64,30 @@ function randomTensor(shape: number[], seed: number): Tensor {
   return fromArray(data, shape).keep();
 }
 
-/** Median ms per call: batches of `calls` calls, one submission and one read each. */
+/**
+ * Median ms per call: batches of R calls, one submission and one read each. R is at least
+ * `calls`, raised after a first (uncounted) batch so that a batch lasts `batchMs` or more.
+ */
 async function timeBatches(
   record: () => void,
   probe: Tensor,
   calls: number,
   repeats: number,
-): Promise<number> {
+  batchMs: number,
+): Promise<{ ms: number; calls: number }> {
   record();
   await read(probe); // warm-up: compiles the pipeline and allocates
-  const samples: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  const batch = async (n: number) => {
     const t0 = performance.now();
-    for (let i = 0; i < calls; i++) record();
+    for (let i = 0; i < n; i++) record();
     await submit();
     await read(probe);
-    samples.push((performance.now() - t0) / calls);
-  }
-  return median(samples);
+    return (performance.now() - t0) / n;
+  };
+  calls = Math.max(calls, Math.round(batchMs / await batch(calls)));
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) samples.push(await batch(calls));
+  return { ms: median(samples), calls };
 }
 
 async function benchProducts(): Promise<ProductResult[]> {
@@ -88,31 +98,39 @@ async function benchProducts(): Promise<ProductResult[]> {
     const dz = randomTensor([m, n], 4);
     const y = empty([m, n]).keep(), dx = empty([m, k]).keep(), dw = empty([k, n]).keep();
     const probe = randomTensor([4], 5);
-    const record = [
-      () => matmul(x, w, y, { m, n, k, bias: b, activation: "silu" }),
-      () => matmul(dz, w, dx, { m, n: k, k: n, transB: true }),
-      () => matmul(x, dz, dw, { m: k, n, k: m, transA: true, fixedK: false }),
+    const products: [Tensor, Tensor, Tensor, MatmulOptions][] = [
+      [x, w, y, { m, n, k, bias: b, activation: "silu" }],
+      [dz, w, dx, { m, n: k, k: n, transB: true }],
+      [x, dz, dw, { m: k, n, k: m, transA: true, fixedK: false }],
     ];
     const big = flops > 1e9;
     const repeats = big ? (quick ? 1 : 3) : (quick ? 3 : 7);
     const calls = Math.max(1, Math.round((quick ? 1e8 : 1e9) / flops));
+    const batchMs = quick ? 100 : 300;
     for (let p = 0; p < PRODUCTS.length; p++) {
-      const ms = await timeBatches(record[p], probe, calls, repeats);
-      const r: ProductResult = {
-        m,
-        k,
-        n,
-        product: PRODUCTS[p],
-        medianMs: ms,
-        gflops: flops / ms / 1e6,
-        repeats,
-        callsPerRepeat: calls,
-      };
-      results.push(r);
-      console.log(
-        `${`${m}×${k}×${n}`.padEnd(16)} ${r.product.padEnd(20)} ${ms.toFixed(3).padStart(10)}` +
-          ` ${r.gflops.toFixed(2).padStart(8)}`,
-      );
+      const [pa, pb, pc, o] = products[p];
+      const kernel = matmulKernel(pa, pb, o);
+      const storage = matmulKernel(pa, pb, { ...o, uniform: false });
+      for (const options of kernel === storage ? [o] : [o, { ...o, uniform: false }]) {
+        const record = () => matmul(pa, pb, pc, options);
+        const { ms, calls: used } = await timeBatches(record, probe, calls, repeats, batchMs);
+        const r: ProductResult = {
+          m,
+          k,
+          n,
+          product: PRODUCTS[p],
+          kernel: matmulKernel(pa, pb, options),
+          medianMs: ms,
+          gflops: flops / ms / 1e6,
+          repeats,
+          callsPerRepeat: used,
+        };
+        results.push(r);
+        console.log(
+          `${`${m}×${k}×${n}`.padEnd(16)} ${r.product.padEnd(20)} ${ms.toFixed(3).padStart(10)}` +
+            ` ${r.gflops.toFixed(2).padStart(8)}  ${r.kernel}`,
+        );
+      }
     }
     for (const t of [x, w, b, dz, y, dx, dw, probe]) t.dispose();
     endStep();
@@ -166,7 +184,9 @@ const gpu = await getGpu();
 const loadBefore = Deno.loadavg();
 console.log(`adapter: ${gpu.info.description} (${gpu.info.backendGuess})`);
 console.log(`load average (1, 5, 15 min): ${loadBefore.map((v) => v.toFixed(2)).join(", ")}`);
-console.log(`${"M×K×N".padEnd(16)} ${"product".padEnd(20)} ${"median ms".padStart(10)} GFLOP/s`);
+console.log(
+  `${"M×K×N".padEnd(16)} ${"product".padEnd(20)} ${"median ms".padStart(10)}  GFLOP/s  kernel`,
+);
 const products = await benchProducts();
 const dispatch = await benchDispatch();
 const readMs = await benchRead();

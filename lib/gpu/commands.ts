@@ -13,6 +13,7 @@
 import { gpuSync, takeUncapturedError } from "./device.ts";
 import type { KernelVariant } from "./dsl.ts";
 import { bufferPool } from "./pool.ts";
+import { UniformBindingError, uniformSliceProblem } from "./uniform_binding.ts";
 
 /** A byte range of a buffer: what a tensor binds. */
 export interface BufferSlice {
@@ -123,14 +124,29 @@ export function recordDispatch(
         `${variant.bindingNames.length} bindings (${variant.bindingNames.join(", ")})`,
     );
   }
-  if (variant.bindingNames.length > info.maxStorageBuffersPerShaderStage) {
+  const uniformBytes = variant.uniformArrayBytes;
+  const storageCount = uniformBytes.filter((u) => u === null).length;
+  if (storageCount > info.maxStorageBuffersPerShaderStage) {
     throw new Error(
-      `kernel ${spec.name}: ${variant.bindingNames.length} storage bindings exceed the ` +
+      `kernel ${spec.name}: ${storageCount} storage bindings exceed the ` +
         `adapter's limit of ${info.maxStorageBuffersPerShaderStage}`,
     );
   }
+  const uniformCount = uniformBytes.length - storageCount + (variant.hasUniforms ? 1 : 0);
+  if (uniformCount > device.limits.maxUniformBuffersPerShaderStage) {
+    throw new Error(
+      `kernel ${spec.name}: ${uniformCount} uniform bindings exceed the ` +
+        `adapter's limit of ${device.limits.maxUniformBuffersPerShaderStage}`,
+    );
+  }
   slices.forEach((b, i) => {
-    if (b.bytes > info.maxStorageBufferBindingSize) {
+    const u = uniformBytes[i];
+    const problem = u === null ? null : uniformSliceProblem(b, u, device);
+    if (problem) {
+      const name = variant.bindingNames[i];
+      throw new UniformBindingError(`kernel ${spec.name}: uniform binding ${name} ${problem}`);
+    }
+    if (u === null && b.bytes > info.maxStorageBufferBindingSize) {
       throw new Error(
         `kernel ${spec.name}: binding ${variant.bindingNames[i]} is ${b.bytes} bytes, over the ` +
           `adapter's storage binding limit of ${info.maxStorageBufferBindingSize}`,
@@ -217,11 +233,13 @@ function bindGroupFor(
         resource: { buffer: arena!, offset, size: v.uniformBytes },
       });
     }
-    for (const s of cmd.slices) {
-      // Bind at least 16 bytes, rounded to 16 so vec4 views fit; pool buffers have the room.
-      const size = Math.min(Math.max(16, Math.ceil(s.bytes / 16) * 16), s.buffer.size - s.offset);
+    cmd.slices.forEach((s, i) => {
+      // Storage: at least 16 bytes, rounded to 16 so vec4 views fit (pool buffers have the
+      // room). Uniform arrays: exactly their declared bytes (checked at record time).
+      const size = v.uniformArrayBytes[i] ??
+        Math.min(Math.max(16, Math.ceil(s.bytes / 16) * 16), s.buffer.size - s.offset);
       entries.push({ binding: binding++, resource: { buffer: s.buffer, offset: s.offset, size } });
-    }
+    });
     bg = device.createBindGroup({ label: v.spec.name, layout: v.layout!, entries });
     stats.bindGroupsCreated++;
     if (bindGroups.size >= MAX_CACHED_BIND_GROUPS) bindGroups.clear();

@@ -1,6 +1,7 @@
 /**
  * The small WGSL-generating DSL: a kernel is a declaration (name, workgroup size, compile-time
- * constants, one uniform struct of run-time sizes, typed storage bindings) plus a WGSL body.
+ * constants, one uniform struct of run-time sizes, typed storage or uniform-array bindings) plus
+ * a WGSL body.
  *
  * The DSL writes the `@group`/`@binding` lines, the uniform struct, the constants and only the
  * helper functions the body calls. Nothing else in the code base writes bindings by hand.
@@ -8,6 +9,13 @@
  *
  * In the body, `index` (u32) is the global linear invocation index (1-D dispatches larger than
  * 65,535 workgroups are folded into two dimensions), and `params` holds the uniforms.
+ *
+ * A binding with `access: "uniform"` is a read-only `var<uniform> name: array<vec4f, LEN>`: LEN
+ * is computed from the constants by the declaration (`length`) and emitted as `const name_len`.
+ * Uniform arrays need a 16-byte stride (hence vec4f only), a binding offset that is a multiple
+ * of 256 and at most the adapter's `maxUniformBufferBindingSize` bytes (64 KiB on lavapipe);
+ * `recordDispatch` checks all three. On Mesa's CPU adapter a uniform read costs ~1/12 of a
+ * storage read (see kernels/matmul.ts).
  *
  * @module
  */
@@ -21,12 +29,17 @@ export type ScalarType = "u32" | "i32" | "f32" | "bool";
 /** A constant's value: numbers, booleans, or strings used by a body generator. */
 export type ConstantValue = number | boolean | string;
 
-/** One storage binding: element type and access. */
+/** One binding: element type and access (and, for uniform arrays, the length). */
 export interface BindingSpec {
-  /** Element type of the WGSL array. */
+  /** Element type of the WGSL array (`vec4f` for uniform arrays). */
   type: ElementType;
-  /** `read` binds read-only storage; `read_write`, writable storage. */
-  access: "read" | "read_write";
+  /**
+   * `read` binds read-only storage; `read_write`, writable storage; `uniform`, a read-only
+   * uniform array of `length` elements.
+   */
+  access: "read" | "read_write" | "uniform";
+  /** Uniform arrays only: the number of elements, from the variant's constants (≥ 1). */
+  length?: (c: Record<string, ConstantValue>) => number;
 }
 
 /** A kernel declaration. */
@@ -42,7 +55,7 @@ export interface KernelSpec {
   constants?: Record<string, ScalarType>;
   /** Run-time values: one uniform struct `params`. */
   uniforms?: Record<string, Exclude<ScalarType, "bool">>;
-  /** Storage bindings in binding order. */
+  /** Storage and uniform-array bindings in binding order (after `params`). */
   bindings: Record<string, BindingSpec>;
   /** The body of `main`, or a generator of it from the constants. */
   body: string | ((c: Record<string, ConstantValue>) => string);
@@ -110,8 +123,12 @@ export class KernelVariant {
   readonly hasUniforms: boolean;
   /** Bytes of the uniform struct: 4 per value, rounded up to a multiple of 16 (at least 16). */
   readonly uniformBytes: number;
-  /** Names of the storage bindings, in binding order. */
+  /** Names of the bindings (storage and uniform arrays), in binding order. */
   readonly bindingNames: string[];
+  /**
+   * Per binding: bytes of a uniform array (its length × 16), bound exactly; `null` for storage.
+   */
+  readonly uniformArrayBytes: (number | null)[];
   /** The compute pipeline, once `ready()` has resolved. */
   pipeline: GPUComputePipeline | null = null;
   /** The bind group layout, once `ready()` has resolved. */
@@ -122,6 +139,9 @@ export class KernelVariant {
   constructor(readonly spec: KernelSpec, readonly constants: Record<string, ConstantValue>) {
     this.key = spec.name + JSON.stringify(constants);
     this.bindingNames = Object.keys(spec.bindings);
+    this.uniformArrayBytes = Object.entries(spec.bindings).map(([name, b]) =>
+      b.access === "uniform" ? uniformArrayLength(spec, name, b, constants) * 16 : null
+    );
     const uniforms = Object.entries(spec.uniforms ?? {});
     this.hasUniforms = uniforms.length > 0;
     this.uniformBytes = Math.max(16, Math.ceil((uniforms.length * 4) / 16) * 16);
@@ -188,7 +208,13 @@ export class KernelVariant {
       entries.push({
         binding: binding++,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
+        buffer: {
+          type: b.access === "uniform"
+            ? "uniform"
+            : b.access === "read"
+            ? "read-only-storage"
+            : "storage",
+        },
       });
     }
     const layout = device.createBindGroupLayout({ label: this.spec.name, entries });
@@ -207,6 +233,29 @@ export class KernelVariant {
   }
 }
 
+/** The element count of a uniform array binding, validated (vec4f, a positive integer). */
+function uniformArrayLength(
+  spec: KernelSpec,
+  name: string,
+  b: BindingSpec,
+  constants: Record<string, ConstantValue>,
+): number {
+  if (b.type !== "vec4f") {
+    throw new Error(
+      `kernel ${spec.name}: uniform binding ${name} must be vec4f (uniform arrays need a ` +
+        `16-byte stride), got ${b.type}`,
+    );
+  }
+  const len = b.length?.(constants);
+  if (len === undefined || !Number.isInteger(len) || len < 1) {
+    throw new Error(
+      `kernel ${spec.name}: uniform binding ${name} needs a length ≥ 1 from its constants, ` +
+        `got ${len}`,
+    );
+  }
+  return len;
+}
+
 function generate(spec: KernelSpec, constants: Record<string, ConstantValue>): string {
   const out: string[] = [`// kernel ${spec.name} ${JSON.stringify(constants)}`];
   for (const [name, type] of Object.entries(spec.constants ?? {})) {
@@ -221,9 +270,14 @@ function generate(spec: KernelSpec, constants: Record<string, ConstantValue>): s
     out.push(`@group(0) @binding(${binding++}) var<uniform> params: Params;`);
   }
   for (const [name, b] of Object.entries(spec.bindings)) {
-    const access = b.access === "read" ? "read" : "read_write";
+    if (b.access === "uniform") {
+      const len = uniformArrayLength(spec, name, b, constants);
+      out.push(`const ${name}_len: u32 = ${len}u;`);
+      out.push(`@group(0) @binding(${binding++}) var<uniform> ${name}: array<${b.type}, ${len}>;`);
+      continue;
+    }
     out.push(
-      `@group(0) @binding(${binding++}) var<storage, ${access}> ${name}: array<${b.type}>;`,
+      `@group(0) @binding(${binding++}) var<storage, ${b.access}> ${name}: array<${b.type}>;`,
     );
   }
   const body = typeof spec.body === "function" ? spec.body(constants) : spec.body;

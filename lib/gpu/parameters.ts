@@ -1,7 +1,8 @@
 /**
  * A model's parameters in one flat device buffer (each at a 256-byte aligned offset), with their
  * gradients in a second buffer of the same layout — so the optimiser is one dispatch, and a
- * checkpoint is one read.
+ * checkpoint is one read. The buffers have UNIFORM usage too (see pool.ts), so a weight that fits
+ * the adapter's uniform binding limit is read by matmul as a uniform array.
  *
  * @module
  */

@@ -7,7 +7,9 @@
 
 import { gpuSync } from "./device.ts";
 
-const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+// STORAGE | UNIFORM | COPY_SRC | COPY_DST: any tensor (a weight, say) may be bound as a uniform
+// array, whose reads are ~12× cheaper than storage reads on Mesa's CPU adapter.
+const STORAGE_USAGE = 0x80 | 0x40 | 0x04 | 0x08;
 
 /** Rounds a byte count up to its size class: 256-byte steps, then quarter powers of two. */
 export function sizeClass(bytes: number): number {
@@ -81,5 +83,5 @@ export class BufferPool {
 /** The process's buffer pool. */
 export const bufferPool: BufferPool = new BufferPool();
 
-/** The usage flags of storage buffers (storage, copy source and destination). */
+/** The usage flags of tensor buffers (storage, uniform, copy source and destination). */
 export const STORAGE_BUFFER_USAGE = STORAGE_USAGE;

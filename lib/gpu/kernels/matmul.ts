@@ -2,210 +2,98 @@
  * The matrix product behind `linear` and its two backward products:
  * `C (M×N) = op(A) · op(B) [+ bias] [→ activation]`, or `C += op(A) · op(B)`.
  *
- * Strategy, from measurements on Mesa 22.3's CPU adapter (lavapipe): a storage-buffer read
- * whose address differs between invocations is emulated one invocation at a time, about 15 ns
- * per invocation for a vec4 — as long as a few hundred multiply-adds — and a vec4 costs barely
- * more than a scalar. So the kernel reads as few vec4s as it can per multiply-add:
- * - each invocation computes a ROWS×COLS block of C (16×16, in vec4 accumulators), so every
- *   value read is used 16 times; no workgroup memory and no barriers (their reads cost the same,
- *   and barriers are slow);
- * - A and B are bound as `array<vec4f>` and read four values at a time whatever their layout.
- *   The contraction runs in chunks of 4 and blocks start at multiples of 4, so where a row
- *   sits inside a vec4 is a compile-time constant and picking its values is a static swizzle
- *   (free in the adapter's SIMD code). An operand contiguous along k (A; B with transB) slides a
- *   window of two vec4s along each line: one read per line and chunk. An operand contiguous
- *   across lines (B; A with transA) reads the block's width in vec4s (+1 if misaligned) per k;
+ * Strategy, from measurements on Mesa 22.3's CPU adapter (lavapipe, 8-lane SIMD, 2 cores):
+ * - a storage-buffer read whose address differs between invocations is emulated one invocation
+ *   at a time (~30 ns per vec4 per invocation in a micro-benchmark, as long as a few hundred
+ *   multiply-adds; a vec4 costs barely more than a scalar); a read from a *uniform* array is a
+ *   plain gather (~2.5 ns, 12× cheaper). So the kernel reads as few vec4s as it can per
+ *   multiply-add, and reads them from uniform arrays where they fit the adapter's uniform
+ *   binding limit (64 KiB);
+ * - each invocation computes a ROWS×COLS block of C in vec4 accumulators, so a value of A is
+ *   used COLS times and a value of B ROWS times; no workgroup memory and no barriers (their
+ *   reads cost the same, and barriers are slow). Blocks start at multiples of 4;
+ * - A and B are `array<vec4f>` read four values at a time whatever their layout: the
+ *   contraction runs in chunks of 4, so where a line sits inside a vec4 is a compile-time
+ *   constant and picking its values is a static swizzle (free in SIMD code). Each accumulator
+ *   is updated once per chunk by a chain of 4 fma (one update per k is 15 % slower: every
+ *   register write in a loop is a masked store), see matmul_wgsl.ts;
+ * - B stored in ≤ 64 KiB and K fixed (a weight W, or Wᵀ for dX = dZ·Wᵀ): B and the bias are
+ *   uniform arrays. Then A's storage reads cost as much as the multiply-adds, so blocks are
+ *   8 rows × up to 68 columns (all of N = 64 in one block: each value of A is read once), and
+ *   A itself is read from uniform *windows*: one dispatch per ≤ 64 KiB of A's rows (120 rows at
+ *   K = 131), bound from a 256-byte aligned offset (+13 % over storage reads of A, dispatches
+ *   included). At 2000×131×64: 13.9 GFLOP/s forward, 14.0 for dX, against 3.8 and 3.3 for the
+ *   storage kernel. Not better: 16×32 blocks (same speed), 12×64 (slower; 13 s compiles), a
+ *   row per invocation with K unrolled (uniform reads at constant indices were no cheaper, and
+ *   it compiled for 20 s);
+ * - otherwise (QM9's 257×128 weight is 131 KB; dW = Xᵀ·dZ contracts over the batch) all are
+ *   storage and blocks are 16×16 (24×24 gains ~10 % for 10× the compile time);
  * - N and K (K mod 4 when K varies between calls) are WGSL constants; M is a uniform (with
  *   transA, M mod 4 is a constant too). Bias and activation are fused into the write-out, which
- *   stores vec4s when N % 4 == 0.
- * Reads by a partial block past its last row or column are clamped into the buffer and their
- * results are never stored.
+ *   stores vec4s when N % 4 == 0 or when one block holds whole rows (see `WriteMode`).
+ * Reads by a partial block past its last row or column are clamped into the binding and their
+ * results are never stored. Compile times (first use; Mesa caches them on disk): ~2 s for a
+ * 16×16 storage variant, 5–7 s for an 8×64 uniform one.
  *
  * @module
  */
 
-import { type ConstantValue, defineKernel } from "../dsl.ts";
-import { recordDispatch } from "../commands.ts";
+import { type ConstantValue, defineKernel, type Kernel } from "../dsl.ts";
+import { type BufferSlice, recordDispatch } from "../commands.ts";
+import { fitsUniformBinding } from "../uniform_binding.ts";
 import type { Tensor } from "../tensor.ts";
+import { type Activation, activationExpr, matmulBody, writeMode } from "./matmul_wgsl.ts";
 
-/** Activation fused into the write-out of a product. */
-export type Activation = "none" | "silu" | "relu" | "tanh" | "sigmoid";
+export { type Activation, activationExpr };
 
-/** WGSL of an activation applied to `v`. */
-export function activationExpr(act: Activation, v: string): string {
-  switch (act) {
-    case "none":
-      return v;
-    case "silu":
-      return `silu(${v})`;
-    case "relu":
-      return `max(${v}, 0.0)`;
-    case "tanh":
-      return `tanh(${v})`;
-    case "sigmoid":
-      return `sigmoid(${v})`;
-  }
-}
+/** Bytes of the largest uniform binding used (WebGPU's default limit, lavapipe's too). */
+const UNIFORM_LIMIT = 65536;
+/** Vec4s of slack in an A window: its start is aligned down to 256 bytes (+1 for the carry). */
+const WINDOW_SLACK = 17;
+/** Most rows of K values in one window, a multiple of `rows` (its vec4s rounded up to 16). */
+const windowRowsFor = (k: number, rows: number) =>
+  Math.floor(((UNIFORM_LIMIT / 16 - WINDOW_SLACK - 15) * 4) / k / rows) * rows;
 
-const XYZW = "xyzw";
+/** Vec4s of B (K×N or N×K values) bound as a uniform array. */
+const bLength = (c: Record<string, ConstantValue>) =>
+  Math.ceil(((c.K as number) * (c.N as number)) / 4);
+/** Vec4s of one uniform window of A: A_ROWS rows of K values plus slack, a multiple of 16. */
+const aLength = (c: Record<string, ConstantValue>) =>
+  Math.ceil((Math.ceil(((c.A_ROWS as number) * (c.K as number)) / 4) + WINDOW_SLACK) / 16) * 16;
 
-/** How one operand's values reach the block: WGSL to emit, and the value of line l at slot u. */
-interface Reader {
-  /** Before the k loop. */
-  setup: string[];
-  /** At the start of each chunk of 4 k's. */
-  chunk: string[];
-  /** Before slot u (k = 4·k4 + u) of a chunk. */
-  slot(u: number): string[];
-  /** The value of line l (row of op(A), column of op(B)) at slot u. */
-  at(l: number, u: number): string;
-  /** At the end of each chunk. */
-  carry: string[];
-}
-
-/** Lines `line0 + l` stored contiguously along k at `(line0 + l)·K`: a sliding vec4 window. */
-function alongK(x: string, lines: number, line0: string, k: string, kMod4: number): Reader {
-  const last = `last_${x}`;
-  const shift = (l: number) => (l * kMod4) % 4;
-  const setup: string[] = [], chunk: string[] = [], carry: string[] = [];
-  for (let l = 0; l < lines; l++) {
-    setup.push(`let q${x}${l} = ((${line0} + ${l}u) * ${k}) / 4u;`);
-    if (shift(l) > 0) {
-      setup.push(`var w${x}${l} = ${x}[min(q${x}${l}, ${last})];`);
-      chunk.push(`let n${x}${l} = ${x}[min(q${x}${l} + k4 + 1u, ${last})];`);
-      carry.push(`w${x}${l} = n${x}${l};`);
-    } else chunk.push(`let n${x}${l} = ${x}[min(q${x}${l} + k4, ${last})];`);
-  }
-  const at = (l: number, u: number) => {
-    const e = shift(l) + u; // position in the window (w, n) of k = 4·k4 + u
-    return shift(l) > 0 && e < 4 ? `w${x}${l}.${XYZW[e]}` : `n${x}${l}.${XYZW[e & 3]}`;
-  };
-  return { setup, chunk, slot: () => [], at, carry };
-}
-
-/** At each k, lines `line0..line0+lines-1` stored contiguously at `k·ld + line0`. */
-function acrossK(x: string, lines: number, line0: string, ld: string, ldMod4: number): Reader {
-  const last = `last_${x}`;
-  const shift = (u: number) => (u * ldMod4) % 4;
-  return {
-    setup: [],
-    chunk: [],
-    carry: [],
-    slot(u) {
-      const out = [`let p${x}${u} = ((k4 * 4u + ${u}u) * ${ld} + ${line0}) / 4u;`];
-      for (let t = 0; t < lines / 4 + (shift(u) > 0 ? 1 : 0); t++) {
-        out.push(`let v${x}${u}_${t} = ${x}[min(p${x}${u} + ${t}u, ${last})];`);
-      }
-      return out;
-    },
-    at: (l, u) => `v${x}${u}_${(shift(u) + l) >> 2}.${XYZW[(shift(u) + l) & 3]}`,
-  };
-}
-
-function matmulBody(c: Record<string, ConstantValue>): string {
-  const rows = c.ROWS as number, cols = c.COLS as number, n = c.N as number;
-  const k = c.K === "runtime" ? "params.k" : `${c.K}u`;
-  const kMod4 = c.K === "runtime" ? c.K_MOD4 as number : (c.K as number) % 4;
-  const colBlocks = Math.ceil(n / cols);
-  const a = c.TRANS_A
-    ? acrossK("a", rows, "row0", "params.m", c.M_MOD4 as number)
-    : alongK("a", rows, "row0", k, kMod4);
-  const b = c.TRANS_B
-    ? alongK("b", cols, "col0", k, kMod4)
-    : acrossK("b", cols, "col0", `${n}u`, n % 4);
-  const acc = (i: number, v: number) => `s${i}_${v}`;
-  const L = [
-    `let cb = index % ${colBlocks}u;`,
-    `let row0 = (index / ${colBlocks}u) * ${rows}u;`,
-    `if (row0 >= params.m) { return; }`,
-    `let col0 = cb * ${cols}u;`,
-    `let last_a = arrayLength(&a) - 1u;`,
-    `let last_b = arrayLength(&b) - 1u;`,
-  ];
-  for (let i = 0; i < rows; i++) {
-    for (let v = 0; v < cols / 4; v++) L.push(`var ${acc(i, v)} = vec4f(0.0);`);
-  }
-  L.push(...a.setup, ...b.setup);
-  const chunk = (slots: number) => {
-    const out = [...a.chunk, ...b.chunk];
-    for (let u = 0; u < slots; u++) {
-      out.push(...a.slot(u), ...b.slot(u));
-      for (let v = 0; v < cols / 4; v++) {
-        const parts = [0, 1, 2, 3].map((j) => b.at(4 * v + j, u));
-        out.push(`let b${u}_${v} = vec4f(${parts.join(", ")});`);
-      }
-      for (let i = 0; i < rows; i++) {
-        const fmas = Array.from({ length: cols / 4 }, (_, v) => `${acc(i, v)} += x * b${u}_${v};`);
-        out.push(`{ let x = ${a.at(i, u)}; ${fmas.join(" ")} }`);
-      }
-    }
-    return [...out, ...a.carry, ...b.carry].map((s) => "  " + s);
-  };
-  L.push(`let kc = ${k} / 4u;`, `for (var k4 = 0u; k4 < kc; k4++) {`, ...chunk(4), `}`);
-  if (kMod4 > 0) L.push(`{`, `  let k4 = kc;`, ...chunk(kMod4), `}`);
-  L.push(...writeOut(c, rows, cols, acc));
-  return L.join("\n  ");
-}
-
-/** Stores the block: vec4s when N % 4 == 0, else scalars; bias, activation and z fused. */
-function writeOut(
-  c: Record<string, ConstantValue>,
-  rows: number,
-  cols: number,
-  acc: (i: number, v: number) => string,
-): string[] {
-  const n = c.N as number, act = c.ACT as Activation, vec = n % 4 === 0;
-  const out: string[] = [];
-  const store = (o: string, value: string, biasAt: string) => {
-    if (c.ACCUMULATE) return `c[${o}] = c[${o}] + ${value};`;
-    let s = `let z = ${value}${c.HAS_BIAS ? ` + bias[${biasAt}]` : ""}; `;
-    if (c.SAVE_Z) s += `zs[${o}] = z; `;
-    const y = !vec || act === "none"
-      ? activationExpr(act, "z")
-      : `vec4f(${[...XYZW].map((l) => activationExpr(act, `z.${l}`)).join(", ")})`;
-    return s + `c[${o}] = ${y};`;
-  };
-  for (let i = 0; i < rows; i++) {
-    out.push(`if (row0 + ${i}u < params.m) {`);
-    for (let v = 0; v < cols / 4; v++) {
-      if (vec) {
-        const guard = n % cols === 0 ? "" : `if (col0 + ${4 * v}u < ${n}u) `;
-        const o = `(row0 + ${i}u) * ${n / 4}u + cb * ${cols / 4}u + ${v}u`;
-        const biasAt = `cb * ${cols / 4}u + ${v}u`;
-        out.push(`  ${guard}{ let o = ${o}; ${store("o", acc(i, v), biasAt)} }`);
-        continue;
-      }
-      for (let j = 0; j < 4; j++) {
-        const col = `col0 + ${4 * v + j}u`;
-        const value = `${acc(i, v)}.${XYZW[j]}`;
-        const o = `(row0 + ${i}u) * ${n}u + ${col}`;
-        out.push(`  if (${col} < ${n}u) { let o = ${o}; ${store("o", value, col)} }`);
-      }
-    }
-    out.push(`}`);
-  }
-  return out;
-}
-
-/** The two declarations differ only in how C, z and the bias are bound (vec4 when N % 4 == 0). */
-const kernels = [false, true].map((vec) => {
+/**
+ * One declaration per binding scheme: A uniform (windows) or storage, B and the bias uniform or
+ * storage, C (and z, and a storage bias) vec4 or f32.
+ */
+function declare(aUniform: boolean, bUniform: boolean, vec: boolean): Kernel {
   const t = vec ? "vec4f" : "f32";
   return defineKernel({
-    name: vec ? "matmul_vec4" : "matmul",
+    name: `matmul${vec ? "_vec4" : ""}${bUniform ? "_ub" : ""}${aUniform ? "_au" : ""}`,
     // 8 invocations (one SIMD group of the adapter) per workgroup, so that even the small grids
     // of dW (e.g. 4×4 blocks) spread over all cores.
     workgroupSize: 8,
-    uniforms: { m: "u32", k: "u32" },
+    uniforms: { m: "u32", k: "u32", row_base: "u32", row_end: "u32", a_off: "u32" },
     bindings: {
-      a: { type: "vec4f", access: "read" },
-      b: { type: "vec4f", access: "read" },
-      bias: { type: t, access: "read" },
+      a: aUniform
+        ? { type: "vec4f", access: "uniform", length: aLength }
+        : { type: "vec4f", access: "read" },
+      b: bUniform
+        ? { type: "vec4f", access: "uniform", length: bLength }
+        : { type: "vec4f", access: "read" },
+      bias: bUniform
+        ? { type: "vec4f", access: "uniform", length: (c) => Math.ceil((c.N as number) / 4) }
+        : { type: t, access: "read" },
       c: { type: t, access: "read_write" },
       zs: { type: t, access: "read_write" },
     },
     body: matmulBody,
   });
-});
+}
+
+/** [scheme][vec]: scheme 0 = all storage, 1 = B uniform, 2 = A and B uniform. */
+const kernels = [[false, false], [false, true], [true, true]].map(([au, bu]) =>
+  [false, true].map((vec) => declare(au, bu, vec))
+);
 
 /** Options of one product. */
 export interface MatmulOptions {
@@ -221,7 +109,7 @@ export interface MatmulOptions {
   transB?: boolean;
   /** Added to every row before the activation. */
   bias?: Tensor | null;
-  /** Activation after the bias (default "none"). */
+  /** Fused after the bias (default none). */
   activation?: Activation;
   /** Add the product into C instead of overwriting it (no bias, no activation). */
   accumulate?: boolean;
@@ -229,6 +117,56 @@ export interface MatmulOptions {
   z?: Tensor | null;
   /** Whether the contraction length is fixed across calls (made a compile-time constant). */
   fixedK?: boolean;
+  /**
+   * Whether B (and A) may be bound as uniform arrays when they fit (default true); false forces
+   * the storage kernel (for tests and benchmarks).
+   */
+  uniform?: boolean;
+}
+
+/** The kernel and blocks chosen for a product, and A's windows (0 rows: A is storage). */
+interface Plan {
+  scheme: 0 | 1 | 2;
+  rows: number;
+  cols: number;
+  windowRows: number;
+}
+
+function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
+  const fixedK = o.fixedK !== false;
+  const uniformB = o.uniform !== false && fixedK && o.k > 0 &&
+    fitsUniformBinding(b, 16 * Math.ceil((o.k * o.n) / 4)) &&
+    (!o.bias || fitsUniformBinding(o.bias, 16 * Math.ceil(o.n / 4)));
+  const fit = (x: number, max: number) => Math.min(max, 4 * Math.ceil(x / 4));
+  if (!uniformB) return { scheme: 0, rows: fit(o.m, 16), cols: fit(o.n, 16), windowRows: 0 };
+  const colBlocks = Math.ceil(o.n / 68);
+  const cols = 4 * Math.ceil(o.n / colBlocks / 4), rows = fit(o.m, 8);
+  // A's rows in windows of ≤ 64 KiB (a multiple of the block's rows), when its buffer has room
+  // for a whole window from the tensor's start (else the last window could not be placed) and
+  // its size is a multiple of 256 (so that a window moved back to the end covers the end).
+  const windowRows = windowRowsFor(o.k, rows);
+  const windowed = !o.transA && windowRows >= rows &&
+    a.buffer.size % 256 === 0 &&
+    fitsUniformBinding(a, 16 * aLength({ A_ROWS: windowRows, K: o.k }));
+  return windowed
+    ? { scheme: 2, rows, cols, windowRows }
+    : { scheme: 1, rows, cols, windowRows: 0 };
+}
+
+/**
+ * Which kernel `matmul` picks for these operands, in words (for benchmark tables).
+ *
+ * @param a the left factor
+ * @param b the right factor
+ * @param o sizes and options, as for `matmul`
+ * @returns e.g. `A+B uniform, 8×64 blocks, 17 windows`, `B uniform, 8×64 blocks` or
+ *   `storage, 16×16 blocks`
+ */
+export function matmulKernel(a: Tensor, b: Tensor, o: MatmulOptions): string {
+  const p = plan(a, b, o);
+  const what = ["storage", "B uniform", "A+B uniform"][p.scheme];
+  const windows = p.scheme === 2 ? `, ${Math.ceil(o.m / p.windowRows)} windows` : "";
+  return `${what}, ${p.rows}×${p.cols} blocks${windows}`;
 }
 
 /**
@@ -254,24 +192,43 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     throw new Error(`matmul: bias has ${o.bias.size} values for N=${o.n}`);
   }
   if (o.m === 0 || o.n === 0) return;
-  // 16×16 blocks (measured best; 24×24 gains ~10% for 10× the compile time), narrower when
-  // C has fewer than 16 rows or columns. Blocks start at multiples of 4 (see the module doc).
-  const rows = Math.min(16, 4 * Math.ceil(o.m / 4)), cols = Math.min(16, 4 * Math.ceil(o.n / 4));
+  const p = plan(a, b, o);
   const fixedK = o.fixedK !== false;
-  const variant = kernels[o.n % 4 === 0 ? 1 : 0].variant({
+  const variant = kernels[p.scheme][writeMode(o.n, p.rows, p.cols) === "scalar" ? 0 : 1].variant({
     N: o.n,
     K: fixedK ? o.k : "runtime",
     K_MOD4: fixedK ? 0 : o.k % 4,
     M_MOD4: o.transA ? o.m % 4 : 0,
-    ROWS: rows,
-    COLS: cols,
+    ROWS: p.rows,
+    COLS: p.cols,
     TRANS_A: !!o.transA,
     TRANS_B: !!o.transB,
     HAS_BIAS: !!o.bias,
     ACCUMULATE: !!o.accumulate,
     SAVE_Z: !!o.z,
     ACT: act,
+    A_UNIFORM: p.scheme === 2,
+    B_UNIFORM: p.scheme > 0,
+    A_ROWS: p.windowRows,
   });
-  const threads = Math.ceil(o.m / rows) * Math.ceil(o.n / cols);
-  recordDispatch(variant, [a, b, o.bias ?? a, c, o.z ?? c], threads, { m: o.m, k: o.k });
+  // Without a bias, bind B again in its place (a uniform array of N/4 vec4s fits inside B).
+  const rest = [b, o.bias ?? (p.scheme > 0 ? b : a), c, o.z ?? c];
+  const colBlocks = Math.ceil(o.n / p.cols);
+  const uniforms = { m: o.m, k: o.k, row_base: 0, row_end: o.m, a_off: 0 };
+  if (p.scheme < 2) {
+    recordDispatch(variant, [a, ...rest], Math.ceil(o.m / p.rows) * colBlocks, uniforms);
+    return;
+  }
+  // One dispatch per window of A's rows, bound from a 256-byte aligned offset at or before the
+  // window's first row (moved back when the window would pass the end of the buffer).
+  const bytes = 16 * aLength({ A_ROWS: p.windowRows, K: o.k });
+  for (let r0 = 0; r0 < o.m; r0 += p.windowRows) {
+    const r1 = Math.min(o.m, r0 + p.windowRows);
+    let offset = a.offset + Math.floor((r0 * o.k * 4) / 256) * 256;
+    offset = Math.min(offset, Math.floor((a.buffer.size - bytes) / 256) * 256);
+    const window: BufferSlice = { buffer: a.buffer, offset, bytes };
+    const threads = Math.ceil((r1 - r0) / p.rows) * colBlocks;
+    const u = { ...uniforms, row_base: r0, row_end: r1, a_off: (offset - a.offset) / 4 };
+    recordDispatch(variant, [window, ...rest], threads, u);
+  }
 }
