@@ -196,8 +196,7 @@ export async function trainNBodyMethod(
     if (epoch % o.evalEvery === 0 || epoch === o.epochs - 1) {
       evaluateInto(model, data.val, graphs, o.batchSize, valMeter);
       evaluateInto(model, data.test, graphs, o.batchSize, testMeter);
-      const valMse = await valMeter.readMean();
-      const testMse = await testMeter.readMean();
+      const [valMse, testMse] = await LossMeter.readMeans([valMeter, testMeter]); // one sync
       resetTape();
       endStep();
       const elapsedS = wallBefore + (performance.now() - t0) / 1000;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { empty, fromArray, read, type Tensor, unusedBinding } from "../tensor.ts";
+import { empty, fromArray, readMany, type Tensor, unusedBinding } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { mapInto } from "./elementwise.ts";
 import { sumAll } from "./reduce.ts";
@@ -123,10 +123,22 @@ export class LossMeter {
 
   /** Reads the weighted mean of the losses added since the last reset, and resets. */
   async readMean(): Promise<number> {
-    const [sum] = await read(this.acc);
-    const mean = this.weightSum > 0 ? sum / this.weightSum : NaN;
-    this.reset();
-    return mean;
+    return (await LossMeter.readMeans([this]))[0];
+  }
+
+  /**
+   * Reads several meters' means with one synchronisation, and resets them.
+   *
+   * @param meters the meters
+   * @returns their weighted means, in order
+   */
+  static async readMeans(meters: LossMeter[]): Promise<number[]> {
+    const sums = await readMany(meters.map((m) => m.acc));
+    return meters.map((m, i) => {
+      const mean = m.weightSum > 0 ? sums[i][0] / m.weightSum : NaN;
+      m.reset();
+      return mean;
+    });
   }
 
   /** Sets the accumulator to zero (recorded, no synchronisation). */
