@@ -86,7 +86,7 @@ export {
   segments,
   segmentSum,
 } from "./lib/gpu/kernels/segment.ts";
-export { concat, copyColumns } from "./lib/gpu/kernels/columns.ts";
+export { concat, copyColumns, rowBlock } from "./lib/gpu/kernels/columns.ts";
 export { rowSquaredNorm } from "./lib/gpu/kernels/rownorm.ts";
 export {
   bceWithLogitsLoss,

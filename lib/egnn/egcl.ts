@@ -10,9 +10,19 @@
 
 import type { ParameterSet } from "../gpu/parameters.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { add, clamp, mapInto, mul, scale, sub, unary } from "../gpu/kernels/elementwise.ts";
+import {
+  activation,
+  add,
+  clamp,
+  mapInto,
+  mul,
+  scale,
+  sub,
+  unary,
+} from "../gpu/kernels/elementwise.ts";
+import { linear } from "../gpu/kernels/linear.ts";
 import { gatherRows, segmentMean, segmentSum } from "../gpu/kernels/segment.ts";
-import { concat } from "../gpu/kernels/columns.ts";
+import { concat, rowBlock } from "../gpu/kernels/columns.ts";
 import { rowSquaredNorm } from "../gpu/kernels/rownorm.ts";
 import type { Activation } from "../gpu/kernels/matmul.ts";
 import { empty } from "../gpu/tensor.ts";
@@ -53,6 +63,15 @@ export interface EGCLOptions {
   coordsRange?: number;
   /** Clamp each coordinate message to ±100 as the reference does (default true). */
   clampMessages?: boolean;
+  /**
+   * Evaluate φe's first layer by input block: W·[h_i, h_j, r², a_ij] + b =
+   * (hW_i)[i] + (hW_j)[j] + [r², a_ij]·W_ra + b, with hW_i and hW_j computed once per node, not
+   * once per edge (E/N times fewer multiply-adds; the same values up to float rounding). Default
+   * false — concatenate the edge inputs as the reference does — because on Mesa's CPU adapter
+   * the extra per-edge passes (gathers, adds, activation) cost more than the saved multiply-adds
+   * (QM9 model, H 64, 4 layers, 96 molecules: 5.6 s against 4.5 s per training step).
+   */
+  splitEdgeInput?: boolean;
   /** Update coordinates (default true); off gives the invariant layer of the QM9 model. */
   updateCoords?: boolean;
   /** Eq. 7: add φv(h_i)·v_i with the network's input velocity (`E_GCL_vel`, default false). */
@@ -110,6 +129,7 @@ export class EGCL {
       clampMessages: true,
       updateCoords: true,
       velocity: false,
+      splitEdgeInput: false,
       ...options,
     };
     if (o.residual && o.inputNf !== o.outputNf) {
@@ -143,6 +163,22 @@ export class EGCL {
       : null;
   }
 
+  /** φe's first layer with its activation, on [h_i, h_j, ‖x_i − x_j‖², a_ij]. */
+  private edgeInputLayer(h: Tensor, edgeIn: Tensor[], graph: DeviceGraph): Tensor {
+    const { act, splitEdgeInput, inputNf: F } = this.options;
+    const layer = this.edgeMlp[0];
+    if (!splitEdgeInput) {
+      const parts = [gatherRows(h, graph.receivers), gatherRows(h, graph.senders), ...edgeIn];
+      return applyDense(layer, concat(parts), act);
+    }
+    const w = layer.weight;
+    const fromReceiver = gatherRows(linear(h, rowBlock(w, 0, F), null), graph.receivers);
+    const fromSender = gatherRows(linear(h, rowBlock(w, F, 2 * F), null), graph.senders);
+    const rest = edgeIn.length === 1 ? edgeIn[0] : concat(edgeIn);
+    const fromEdge = linear(rest, rowBlock(w, 2 * F, layer.inFeatures), layer.bias);
+    return activation(add(add(fromReceiver, fromSender), fromEdge), act);
+  }
+
   /** Applies the layer: returns the new h and x (x unchanged when coordinates are not updated). */
   forward(input: EGCLInput): { h: Tensor; x: Tensor } {
     const o = this.options;
@@ -168,12 +204,12 @@ export class EGCL {
     }
 
     // eq. 3: m_ij = φe(h_i, h_j, ‖x_i − x_j‖², a_ij)
-    const parts = [gatherRows(h, graph.receivers), gatherRows(h, graph.senders), radial];
+    const edgeIn = [radial];
     if (o.edgesInD > 0) {
       if (!input.edgeAttr) throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
-      parts.push(input.edgeAttr);
+      edgeIn.push(input.edgeAttr);
     }
-    let m = applyDense(this.edgeMlp[1], applyDense(this.edgeMlp[0], concat(parts), act), act);
+    let m = applyDense(this.edgeMlp[1], this.edgeInputLayer(h, edgeIn, graph), act);
 
     // eq. 8: m_ij ← e_ij · m_ij, e_ij = sigmoid(Linear(m_ij))
     if (this.attMlp) m = mul(m, applyDense(this.attMlp, m, "sigmoid"));

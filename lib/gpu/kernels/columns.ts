@@ -1,12 +1,14 @@
 /**
- * Column blocks: `concat` of matrices along columns (eq. 3's [h_i, h_j, r², a_ij]) and its
- * backward, which hands each input its block of the output gradient.
+ * Column and row blocks: `concat` of matrices along columns (eq. 3's [h_i, h_j, r², a_ij]) and
+ * its backward, which hands each input its block of the output gradient; `rowBlock`, a
+ * differentiable copy of some rows of a matrix (a weight's block), whose backward adds into
+ * those rows of the matrix's gradient.
  *
  * @module
  */
 
 import { defineKernel } from "../dsl.ts";
-import { recordDispatch } from "../commands.ts";
+import { recordClear, recordDispatch } from "../commands.ts";
 import { empty, type Tensor } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 
@@ -93,6 +95,45 @@ export function concat(parts: Tensor[]): Tensor {
         const s = gradSlot(p);
         copyColumns(d, offsets[i], s.grad, 0, p.shape[1], rows, s.accumulate);
       });
+    });
+  }
+  return out;
+}
+
+/**
+ * Rows `[first, end)` of a 2-D tensor as a new tensor (a copy), differentiable: the gradient
+ * flows into those rows of `x`'s gradient. Several blocks of one weight may be taken in a step;
+ * the first to receive a gradient clears the weight's whole gradient, so rows no block covers get
+ * zero.
+ *
+ * @param x R×C
+ * @param first the first row
+ * @param end one past the last row
+ * @returns (end − first)×C
+ * @example The middle row of a 3×2 matrix
+ * ```ts
+ * import { fromArray, getGpu, read, rowBlock } from "../../../mod.ts";
+ * await getGpu();
+ * console.log(await read(rowBlock(fromArray([1, 2, 3, 4, 5, 6], [3, 2]), 1, 2))); // Float32Array [3, 4]
+ * ```
+ */
+export function rowBlock(x: Tensor, first: number, end: number): Tensor {
+  if (x.shape.length !== 2) throw new Error(`rowBlock: x is [${x.shape}], expected a matrix`);
+  const [rows, cols] = x.shape;
+  if (
+    !(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first < end && end <= rows)
+  ) {
+    throw new Error(`rowBlock: rows [${first}, ${end}) of a ${rows}-row matrix`);
+  }
+  const n = (end - first) * cols;
+  const out = empty([end - first, cols]);
+  copyColumns(x.reshape([1, rows * cols]), first * cols, out.reshape([1, n]), 0, n, 1);
+  if (needsGrad(x)) {
+    recordOp("rowBlock", out, () => {
+      const s = gradSlot(x);
+      if (!s.accumulate) recordClear(s.grad);
+      const whole = s.grad.reshape([1, rows * cols]);
+      copyColumns(gradOf(out)!.reshape([1, n]), 0, whole, first * cols, n, 1, true);
     });
   }
   return out;
