@@ -16,6 +16,8 @@ import { documentSchema, nearest, type Schema } from "./lib/config/schema.ts";
 import { checkNBodyConfig, type NBodyConfig, nbodySchema } from "./lib/experiments/nbody/config.ts";
 import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
 import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.ts";
+import { checkQm9Config, type Qm9Config, qm9Schema } from "./lib/experiments/qm9/config.ts";
+import { formatQm9Table, runQm9 } from "./lib/experiments/qm9/run.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
@@ -25,6 +27,10 @@ const OPTIONS: Record<string, OptionSpec> = {
     description: "experiment config (JSON; a bare name looks in configs/)",
   },
   out: { type: "string", description: "results directory (overrides the config's out)" },
+  data: {
+    type: "string",
+    description: "data directory (overrides the config's data.path, e.g. QM9's)",
+  },
   seed: { type: "string", description: "seed (overrides the config's seed)" },
   set: {
     type: "string",
@@ -40,7 +46,7 @@ const COMMANDS: Record<string, string> = {
   adapter: "print the WebGPU adapter's description as JSON",
 };
 
-const SCHEMAS: Record<string, Schema> = { nbody: nbodySchema };
+const SCHEMAS: Record<string, Schema> = { nbody: nbodySchema, qm9: qm9Schema };
 
 const configsDir = new URL("./configs", import.meta.url).pathname;
 
@@ -71,6 +77,7 @@ async function train(args: ReturnType<typeof parseCommandLine>): Promise<number>
   const overrides = [...((args.options.set as string[] | undefined) ?? [])];
   if (args.options.out) overrides.push(`out=${JSON.stringify(args.options.out)}`);
   if (args.options.seed) overrides.push(`seed=${args.options.seed}`);
+  if (args.options.data) overrides.push(`data.path=${JSON.stringify(args.options.data)}`);
   const { experiment, config } = loadConfig(path, SCHEMAS, overrides);
   const quiet = !!args.options.quiet;
   const resume = !!args.options.resume;
@@ -90,6 +97,17 @@ async function train(args: ReturnType<typeof parseCommandLine>): Promise<number>
       console.log(formatNBodyTable(rows));
       console.log(
         `\nwritten: ${cfg.out}/${cfg.name}.csv and ${cfg.out}/${cfg.name}_<method>_curve.csv`,
+      );
+      return 0;
+    }
+    case "qm9": {
+      const cfg = config as unknown as Qm9Config;
+      checkQm9Config(cfg, path);
+      const rows = await runQm9(cfg, { resume, quiet });
+      console.log(`\nQM9 (Table 3), seed ${cfg.seed}, adapter ${rows[0]?.adapter ?? "?"}`);
+      console.log(formatQm9Table(rows));
+      console.log(
+        `\nwritten: ${cfg.out}/${cfg.name}.csv and ${cfg.out}/${cfg.name}_<model>_curve.csv`,
       );
       return 0;
     }

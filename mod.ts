@@ -91,6 +91,7 @@ export { rowSquaredNorm } from "./lib/gpu/kernels/rownorm.ts";
 export {
   bceWithLogitsLoss,
   l1Loss,
+  AbsErrorMeter,
   LossMeter,
   mseLoss,
   type Reduction,

@@ -30,6 +30,8 @@ export interface QM9ModelOptions {
   attention?: boolean;
   /** Append the input features to every φh input (`--node_attr 1`, default false). */
   nodeAttr?: boolean;
+  /** Values predicted per molecule (default 1; more: one per property, trained jointly). */
+  outNf?: number;
   /** Seed of the parameter initialisation (default 0). */
   seed?: number;
 }
@@ -83,7 +85,7 @@ export class QM9Model {
     ];
     this.graphDec = [
       dense(this.params, "graph_dec.0", H, H, rng),
-      dense(this.params, "graph_dec.2", H, 1, rng),
+      dense(this.params, "graph_dec.2", H, options.outNf ?? 1, rng),
     ];
     this.params.build();
   }
@@ -94,7 +96,7 @@ export class QM9Model {
    * @param h0 N×inNodeNf atom features
    * @param x N×3 positions (fixed: only their distances enter)
    * @param graph the molecules' device graph (fully connected within each molecule)
-   * @returns G×1 predictions (normalised units)
+   * @returns G×outNf predictions (normalised units)
    */
   forward(h0: Tensor, x: Tensor, graph: DeviceGraph): Tensor {
     let h = applyDense(this.embedding, h0);

@@ -9,7 +9,7 @@
 import { empty, fromArray, readMany, type Tensor, unusedBinding } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { mapInto } from "./elementwise.ts";
-import { sumAll } from "./reduce.ts";
+import { columnSum, sumAll } from "./reduce.ts";
 
 /** How a loss reduces its elements. */
 export type Reduction = "mean" | "sum";
@@ -147,6 +147,77 @@ export class LossMeter {
     mapInto("0.0", this.acc, u, u, u, { n: 1 });
     this.count = 0;
     this.weightSum = 0;
+  }
+
+  /** Frees the device buffer. */
+  dispose(): void {
+    this.acc.dispose();
+  }
+}
+
+/**
+ * Per-column sums of absolute errors accumulated on the device (a property's MAE when each
+ * column is a property); `readMeans` is the only synchronisation.
+ *
+ * @example The MAE of each column over two batches
+ * ```ts
+ * import { AbsErrorMeter, fromArray, getGpu } from "../../../mod.ts";
+ * await getGpu();
+ * const meter = new AbsErrorMeter(2);
+ * meter.add(fromArray([1, 2, 3, 4], [2, 2]), fromArray([0, 2, 3, 8], [2, 2]));
+ * meter.add(fromArray([1, 1], [1, 2]), fromArray([2, 1], [1, 2]));
+ * console.log(await meter.readMeans()); // [0.6666666865348816, 1.3333333730697632]
+ * ```
+ */
+export class AbsErrorMeter {
+  private readonly acc: Tensor;
+  private rows = 0;
+
+  /** A meter of `columns` columns. */
+  constructor(readonly columns: number) {
+    this.acc = fromArray(new Float32Array(columns), [1, columns]).keep();
+  }
+
+  /** Records `acc[c] += Σ_r |prediction[r, c] − target[r, c]|` (no synchronisation). */
+  add(prediction: Tensor, target: Tensor): void {
+    const [r, c] = prediction.shape;
+    if (c !== this.columns || target.size !== prediction.size) {
+      throw new Error(
+        `AbsErrorMeter: prediction [${prediction.shape}] and target [${target.shape}], ` +
+          `expected [rows, ${this.columns}] both`,
+      );
+    }
+    const err = empty(prediction.shape);
+    mapInto("abs(av - bv)", err, prediction, target, target);
+    columnSum(err, this.acc, r, c, true);
+    this.rows += r;
+  }
+
+  /** Reads the mean absolute error of each column since the last reset, and resets. */
+  async readMeans(): Promise<number[]> {
+    return (await AbsErrorMeter.readAll([this]))[0];
+  }
+
+  /**
+   * Reads several meters with one synchronisation, and resets them.
+   *
+   * @param meters the meters
+   * @returns each meter's per-column MAE, in order
+   */
+  static async readAll(meters: AbsErrorMeter[]): Promise<number[][]> {
+    const sums = await readMany(meters.map((m) => m.acc));
+    return meters.map((m, i) => {
+      const out = Array.from(sums[i], (s) => m.rows > 0 ? s / m.rows : NaN);
+      m.reset();
+      return out;
+    });
+  }
+
+  /** Sets the sums to zero (recorded, no synchronisation). */
+  reset(): void {
+    const u = unusedBinding();
+    mapInto("0.0", this.acc, u, u, u);
+    this.rows = 0;
   }
 
   /** Frees the device buffer. */
