@@ -254,6 +254,20 @@ Deno.test("EGCL (H=16, inputNf 7): defaults — mean, clamp, residual — match 
     edgesInD: EDGE_ATTR,
   }, { seed: 21 }));
 
+Deno.test("EGCL (H=16, inputNf 7, 8): φe's first layer split by input block matches the reference", async () => {
+  // inputNf 7: the weight's blocks start at unaligned rows; 8: vec4 widths throughout.
+  for (const [inputNf, seed] of [[7, 31], [8, 32]]) {
+    await checkEgcl(`EGCL split edge input (inputNf ${inputNf})`, {
+      inputNf,
+      outputNf: inputNf,
+      hiddenNf: 16,
+      edgesInD: EDGE_ATTR,
+      attention: true,
+      splitEdgeInput: true,
+    }, { seed });
+  }
+});
+
 Deno.test(
   "EGCL (H=16): attention, sum, tanh, normalize plusOne, coordsWeight, node attributes match",
   () =>

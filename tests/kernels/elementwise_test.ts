@@ -71,6 +71,22 @@ for (const op of ["add", "sub", "mul"] as const) {
   }
 }
 
+// 37×12: four elements per invocation (the map4 kernel) for every broadcast.
+const BROADCASTS4: [Broadcast, number[]][] = [
+  ["same", [37, 12]],
+  ["row", [12]],
+  ["scalar", [1]],
+  ["column", [37, 1]],
+];
+for (const op of ["add", "sub", "mul"] as const) {
+  for (const [bc, bShape] of BROADCASTS4) {
+    Deno.test(
+      `${op} (vec4): forward and gradients match the float64 reference (37×12 with [${bShape}], ${bc})`,
+      () => checkBinary(op, [37, 12], bShape, bc),
+    );
+  }
+}
+
 Deno.test("mul: a [1, C] operand is a row and a 67×3 product spans two workgroups", () =>
   checkBinary("mul", [67, 3], [1, 3], "row"));
 

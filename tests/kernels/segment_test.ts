@@ -76,6 +76,11 @@ Deno.test("gatherRows: 70×3 → 131 random rows (repeats, unused rows) match th
   return checkGather(70, 3, rng.ints(131, 0, 70), 22);
 });
 
+Deno.test("gatherRows (vec4): 70×8 → 131 random rows match the reference", () => {
+  const rng = new Random(23);
+  return checkGather(70, 8, rng.ints(131, 0, 70), 23);
+});
+
 async function checkSegments(counts: number[], w: number, mean: boolean, seed: number) {
   await getGpu();
   const ptr = pointers(counts);
@@ -240,3 +245,9 @@ Deno.test("segment ops: segmentMean(concat(gather(h, recv), gather(h, send))) ac
     disposeSegments(seg);
   }
 });
+
+Deno.test("segmentSum (vec4): 67 segments of 0–4 rows, eight columns, match the reference", () =>
+  checkSegments(new Random(27).ints(67, 0, 5), 8, false, 27));
+
+Deno.test("segmentMean (vec4): 67 segments of 0–4 rows, four columns, match the reference", () =>
+  checkSegments(new Random(28).ints(67, 0, 5), 4, true, 28));

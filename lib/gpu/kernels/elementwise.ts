@@ -14,6 +14,13 @@ import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { type Activation, activationExpr } from "./matmul.ts";
 import { columnSum, rowSum } from "./reduce.ts";
 
+/**
+ * Kernel choices that change speed, not results (for benchmarks and the tests that compare the
+ * two forms): `vec4` lets map, gather and segment kernels take four elements per invocation
+ * where the widths allow (default true).
+ */
+export const kernelSwitches: { vec4: boolean } = { vec4: true };
+
 /** How operand b is laid out against a: the same, one value, one row repeated, one per row. */
 export type Broadcast = "same" | "scalar" | "row" | "column";
 
@@ -37,6 +44,52 @@ const mapKernel = defineKernel({
   let v = ${k.EXPR};
   ${k.ACCUMULATE ? "out[index] = out[index] + v;" : "out[index] = v;"}`,
 });
+
+/**
+ * The map kernel four elements per invocation, for the CPU adapter, where each storage read is
+ * emulated per invocation and a vec4 costs about as much as a scalar: a and out are read and
+ * written as vec4s, b and c as vec4s (same layout), one splatted value (scalar), a vec4 of the
+ * repeated row (row, COLS % 4 = 0) or one value per row (column, COLS % 4 = 0: the four
+ * elements share a row). EXPR is evaluated per component with the scalar helpers.
+ */
+const map4Kernel = defineKernel({
+  name: "map4",
+  workgroupSize: 64,
+  constants: { ACCUMULATE: "bool", COLS: "u32" },
+  uniforms: { n4: "u32", alpha: "f32" },
+  bindings: {
+    a: { type: "vec4f", access: "read" },
+    b: { type: "vec4f", access: "read" },
+    c: { type: "vec4f", access: "read" },
+    out: { type: "vec4f", access: "read_write" },
+  },
+  body: (k) => `
+  if (index >= params.n4) { return; }
+  let A = a[index];
+  let B = ${fetch4("b", k.B_BROADCAST as Broadcast)};
+  let C = ${fetch4("c", k.C_BROADCAST as Broadcast)};
+  var r: vec4f;
+  for (var q = 0u; q < 4u; q++) {
+    let av = A[q];
+    let bv = B[q];
+    let cv = C[q];
+    r[q] = ${k.EXPR};
+  }
+  ${k.ACCUMULATE ? "out[index] = out[index] + r;" : "out[index] = r;"}`,
+});
+
+function fetch4(name: string, b: Broadcast): string {
+  switch (b) {
+    case "same":
+      return `${name}[index]`;
+    case "scalar":
+      return `vec4f(${name}[0].x)`;
+    case "row":
+      return `${name}[index % (COLS / 4u)]`;
+    case "column":
+      return `vec4f(${name}[(index * 4u / COLS) / 4u][(index * 4u / COLS) % 4u])`;
+  }
+}
 
 function indexFor(b: Broadcast): string {
   switch (b) {
@@ -78,6 +131,22 @@ export function mapInto(
     throw new Error("mapInto: the output may not also be an input (use accumulate)");
   }
   const cols = out.shape.length > 0 ? out.shape[out.shape.length - 1] : 1;
+  const bb = o.bBroadcast ?? "same", cb = o.cBroadcast ?? "same";
+  const broadcastsByRow = (x: Broadcast) => x === "row" || x === "column";
+  if (
+    kernelSwitches.vec4 && n % 4 === 0 && n > 0 &&
+    (cols % 4 === 0 || (!broadcastsByRow(bb) && !broadcastsByRow(cb)))
+  ) {
+    const v4 = map4Kernel.variant({
+      ACCUMULATE: !!o.accumulate,
+      COLS: Math.max(4, cols),
+      EXPR: expr,
+      B_BROADCAST: bb,
+      C_BROADCAST: cb,
+    });
+    recordDispatch(v4, [a, b, c, out], n / 4, { n4: n / 4, alpha: o.alpha ?? 0 });
+    return;
+  }
   const variant = mapKernel.variant({
     ACCUMULATE: !!o.accumulate,
     COLS: Math.max(1, cols),
