@@ -65,6 +65,7 @@ export { ParameterSet } from "./lib/gpu/parameters.ts";
 export { Adam, type AdamOptions, cosineLr } from "./lib/gpu/optim.ts";
 export { trainStep } from "./lib/gpu/step.ts";
 export { linear } from "./lib/gpu/kernels/linear.ts";
+export { edgeLinear } from "./lib/gpu/kernels/edge_linear.ts";
 export { type Activation, matmul, type MatmulOptions } from "./lib/gpu/kernels/matmul.ts";
 export {
   activation,
@@ -89,9 +90,9 @@ export {
 export { concat, copyColumns, rowBlock } from "./lib/gpu/kernels/columns.ts";
 export { rowSquaredNorm } from "./lib/gpu/kernels/rownorm.ts";
 export {
+  AbsErrorMeter,
   bceWithLogitsLoss,
   l1Loss,
-  AbsErrorMeter,
   LossMeter,
   mseLoss,
   type Reduction,

@@ -254,17 +254,29 @@ Deno.test("EGCL (H=16, inputNf 7): defaults — mean, clamp, residual — match 
     edgesInD: EDGE_ATTR,
   }, { seed: 21 }));
 
-Deno.test("EGCL (H=16, inputNf 7, 8): φe's first layer split by input block matches the reference", async () => {
-  // inputNf 7: the weight's blocks start at unaligned rows; 8: vec4 widths throughout.
-  for (const [inputNf, seed] of [[7, 31], [8, 32]]) {
-    await checkEgcl(`EGCL split edge input (inputNf ${inputNf})`, {
-      inputNf,
-      outputNf: inputNf,
-      hiddenNf: 16,
-      edgesInD: EDGE_ATTR,
-      attention: true,
-      splitEdgeInput: true,
-    }, { seed });
+Deno.test("EGCL (H=16, 10): φe's first layer split by input block or concatenated matches the reference", async () => {
+  // inputNf 7: the weight's blocks start at unaligned rows; 8: vec4 widths throughout; H = 10:
+  // the split form without the fused kernel (gathers, adds, activation).
+  for (
+    const [inputNf, hiddenNf, split, seed] of [
+      [7, 16, true, 31],
+      [8, 16, true, 32],
+      [7, 16, false, 33],
+      [8, 10, true, 34],
+    ] as const
+  ) {
+    await checkEgcl(
+      `EGCL ${split ? "split" : "concatenated"} edge input (F ${inputNf}, H ${hiddenNf})`,
+      {
+        inputNf,
+        outputNf: inputNf,
+        hiddenNf,
+        edgesInD: EDGE_ATTR,
+        attention: true,
+        splitEdgeInput: split,
+      },
+      { seed },
+    );
   }
 });
 
