@@ -1,0 +1,706 @@
+/**
+ * Model benchmark, side by side with PyTorch: the N-body models of Table 2 — EGNN (velocity
+ * variant, 4 layers, hidden 64), GNN and Radial Field — on batches of 100 five-body systems, and
+ * the QM9 model (7 layers, hidden 128) on batches of 96 QM9-like molecules. Per model: forward
+ * time of a batch, training-step time (forward + backward + Adam, one submission), epoch time,
+ * dispatches per step, syncs per epoch, matrix-product FLOPs per step and the GFLOP/s they give;
+ * then the same figures from our own PyTorch implementation (bench/torch/bench_nbody.py, run as a
+ * child process on the same data) and the ratio ours/torch. Before timing, each model's
+ * initialised weights are exported in PyTorch's layout and PyTorch's forward on the bench batch
+ * is compared with ours (max |ours − torch| / max(1, |torch|) ≤ 1e-5: PASS).
+ *
+ * Method (ours). Forward: R passes recorded into one submission and closed by one read, divided
+ * by R; median of the samples, after a warm-up. Step: `trainStep` (the batch's upload, forward,
+ * backward, Adam: one submission) followed by `queue.onSubmittedWorkDone()`, so each step is
+ * timed alone; median over `--steps` steps after two warm-up steps (QM9: `--qm9-steps` after
+ * one). Epoch (N-body): `trainStep` back to back over the 30 batches of 3,000 samples, then the
+ * one read of the epoch's loss (LossMeter), wall time; QM9 (20–40 s a step here): the median
+ * step scaled to 1,000 molecules. FLOPs: every dense layer's 2·M·K·N (M = edges, nodes or
+ * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
+ *
+ * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
+ * [--no-torch]`. Writes `bench/results/nbody_bench.json`. About 9 minutes on a 2-core CPU
+ * adapter (QM9 ~6 of them).
+ *
+ * @module
+ */
+
+import { getGpu, gpuSync } from "../lib/gpu/device.ts";
+import { endStep, fromArray, read, type Tensor } from "../lib/gpu/tensor.ts";
+import { resetStats, stats, submit } from "../lib/gpu/commands.ts";
+import { noGrad, resetTape } from "../lib/gpu/tape.ts";
+import { trainStep } from "../lib/gpu/step.ts";
+import { Adam } from "../lib/gpu/optim.ts";
+import { l1Loss, LossMeter, mseLoss } from "../lib/gpu/kernels/losses.ts";
+import type { ParameterSet } from "../lib/gpu/parameters.ts";
+import { Random } from "../lib/random.ts";
+import { writeNpz } from "../lib/io/npz.ts";
+import { parseCommandLine } from "../lib/cli/args.ts";
+import { fullyConnected, type GraphBatch } from "../lib/egnn/graph.ts";
+import { type DeviceGraph, uploadGraph } from "../lib/egnn/device_graph.ts";
+import { QM9Model } from "../lib/egnn/qm9_model.ts";
+import { BatchGraphs, type NBodySplitData, uploadBatch } from "../lib/experiments/nbody/batches.ts";
+import { buildNBodyModel, REFERENCE_LR } from "../lib/experiments/nbody/methods.ts";
+
+type ModelName = "egnn" | "gnn" | "rf" | "qm9";
+const ALL_MODELS: ModelName[] = ["egnn", "gnn", "rf", "qm9"];
+const LABELS: Record<ModelName, string> = {
+  egnn: "EGNN (vel)",
+  gnn: "GNN",
+  rf: "Radial Field",
+  qm9: "QM9 EGNN",
+};
+
+const NBODY = { systems: 3000, bodies: 5, batch: 100, hidden: 64, layers: 4 };
+const QM9 = { molecules: 96, batches: 4, epochMolecules: 1000, hidden: 128, layers: 7 };
+const TOLERANCE = 1e-5;
+const RESULTS_DIR = "bench/results";
+const RESULTS_FILE = `${RESULTS_DIR}/nbody_bench.json`;
+
+/** What one workload gives the timing code. */
+interface Workload {
+  name: ModelName;
+  params: ParameterSet;
+  batchLabel: string;
+  shape: { nodes: number; edges: number; graphs: number };
+  lr: number;
+  /** The forward pass on the fixed bench batch (its inputs are kept on the device). */
+  forward(): Tensor;
+  /** Uploads the k-th training batch and returns its loss (inside `trainStep`). */
+  stepLoss(k: number): Tensor;
+  /** After the k-th step's submission (frees what the step uploaded and kept). */
+  afterStep(): void;
+  /**
+   * Steps of a timed epoch (0: the epoch figure is the median step scaled to `perSamples`), and
+   * what the epoch figure is per.
+   */
+  epoch: { steps: number; perSamples: number; samplesPerStep: number; unit: string };
+  /** Timing repetitions: forward passes per sample, forward samples, warm-up and timed steps. */
+  forwardReps: number;
+  forwardSamples: number;
+  warmupSteps: number;
+  stepCount: number;
+  dispose(): void;
+}
+
+/** One row of the table (ours or PyTorch). */
+interface Row {
+  model: ModelName;
+  impl: string;
+  params: number;
+  forwardMs: number;
+  stepMs: number;
+  epochS: number;
+  epochUnit: string;
+  dispatchesPerStep: number | null;
+  syncsPerEpoch: number | null;
+  forwardFlops: number;
+  stepFlops: number;
+  forwardGflops: number;
+  stepGflops: number;
+  forwardReps: string;
+  stepReps: number;
+  epochSteps: number;
+}
+
+/** What the PyTorch script prints (one JSON object on stdout). */
+interface TorchReport {
+  torch: string;
+  numpy: string;
+  defaultThreads: number;
+  cpuCount: number;
+  rows: {
+    model: ModelName;
+    threads: number;
+    forwardMs: number;
+    stepMs: number;
+    epochS: number | null;
+    epochSteps: number;
+    forwardReps: number;
+    stepReps: number;
+    params: number;
+  }[];
+  crosscheck: Record<string, { maxRelErr: number; outputs: number }>;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Data: seeded, written to the exchange directory so that PyTorch runs on the same numbers.
+
+function nbodyData(seed: number): NBodySplitData {
+  const rng = new Random(seed);
+  const { systems, bodies } = NBODY, n = systems * bodies * 3;
+  const x0 = new Float32Array(n), v0 = new Float32Array(n), xT = new Float32Array(n);
+  const charges = new Float32Array(systems * bodies);
+  for (let i = 0; i < n; i++) {
+    x0[i] = rng.normal();
+    v0[i] = 0.5 * rng.normal();
+    xT[i] = x0[i] + v0[i] + 0.1 * rng.normal();
+  }
+  for (let i = 0; i < charges.length; i++) charges[i] = rng.uniform() < 0.5 ? -1 : 1;
+  return { count: systems, nBodies: bodies, dim: 3, x0, v0, charges, xT };
+}
+
+interface Molecules {
+  sizes: number[];
+  z: Float32Array;
+  pos: Float32Array;
+  h0: Float32Array;
+  y: Float32Array;
+  host: GraphBatch;
+}
+
+/**
+ * A batch of QM9-like molecules: 9–29 atoms (18 ± 3, rounded and clipped; QM9's mean is 18),
+ * elements H, C, N, O, F in roughly QM9's proportions, Gaussian positions (σ 1.5 Å), features
+ * one-hot(H,C,N,O,F) ⊗ (Z/9)^0..2 as the reference's, normal targets; fully connected.
+ */
+function qm9Batch(rng: Random): Molecules {
+  const species = [1, 6, 7, 8, 9], weights = [0.51, 0.35, 0.06, 0.075, 0.005];
+  const sizes: number[] = [];
+  for (let m = 0; m < QM9.molecules; m++) {
+    sizes.push(Math.min(29, Math.max(9, Math.round(18 + 3 * rng.normal()))));
+  }
+  const atoms = sizes.reduce((a, b) => a + b, 0);
+  const z = new Float32Array(atoms), pos = new Float32Array(atoms * 3);
+  const h0 = new Float32Array(atoms * 15);
+  for (let a = 0; a < atoms; a++) {
+    let u = rng.uniform(), s = 0;
+    while (s < 4 && u >= weights[s]) u -= weights[s++];
+    z[a] = species[s];
+    for (let p = 0; p < 3; p++) h0[a * 15 + 3 * s + p] = (z[a] / 9) ** p;
+    for (let k = 0; k < 3; k++) pos[a * 3 + k] = 1.5 * rng.normal();
+  }
+  const y = Float32Array.from({ length: QM9.molecules }, () => rng.normal());
+  return { sizes, z, pos, h0, y, host: fullyConnected(sizes) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads.
+
+function nbodyWorkload(
+  name: "egnn" | "gnn" | "rf",
+  data: NBodySplitData,
+  graphs: BatchGraphs,
+  stepCount: number,
+): Workload {
+  const model = buildNBodyModel(name, {
+    hiddenNf: NBODY.hidden,
+    nLayers: NBODY.layers,
+    dim: 3,
+    seed: 1,
+  });
+  const B = NBODY.batch;
+  const fixed = uploadBatch(data, Array.from({ length: B }, (_, i) => i), graphs);
+  const kept = [fixed.x, fixed.v, fixed.vNorm, fixed.nodes, fixed.edgeAttr, fixed.chargeProduct];
+  for (const t of [...kept, fixed.target]) t.keep();
+  const order = Array.from({ length: data.count }, (_, i) => i);
+  new Random(7).shuffle(order);
+  const batches = Math.floor(data.count / B);
+  const g = graphs.get(B).host;
+  return {
+    name,
+    params: model.params!,
+    batchLabel: `${B} systems × ${NBODY.bodies} bodies`,
+    shape: { nodes: g.numNodes, edges: g.numEdges, graphs: B },
+    lr: REFERENCE_LR[name],
+    forward: () => model.forward(fixed),
+    stepLoss: (k) => {
+      const s = k % batches;
+      const b = uploadBatch(data, order.slice(s * B, (s + 1) * B), graphs);
+      return mseLoss(model.forward(b), b.target);
+    },
+    afterStep: () => {},
+    epoch: { steps: batches, perSamples: data.count, samplesPerStep: B, unit: "epoch of 3,000" },
+    forwardReps: 10,
+    forwardSamples: 5,
+    warmupSteps: 2,
+    stepCount,
+    dispose: () => {
+      for (const t of [...kept, fixed.target]) t.dispose();
+      model.params!.dispose();
+    },
+  };
+}
+
+function qm9Workload(batches: Molecules[], stepCount: number): Workload {
+  const model = new QM9Model({ hiddenNf: QM9.hidden, nLayers: QM9.layers, seed: 1 });
+  const up = (m: Molecules) => ({
+    h0: fromArray(m.h0, [m.z.length, 15]),
+    x: fromArray(m.pos, [m.z.length, 3]),
+    y: fromArray(m.y, [m.y.length, 1]),
+  });
+  const f = batches[0];
+  const fixed = up(f);
+  for (const t of Object.values(fixed)) t.keep();
+  const fixedGraph = uploadGraph(f.host);
+  let stepGraph: DeviceGraph | null = null;
+  return {
+    name: "qm9",
+    params: model.params,
+    batchLabel: `${QM9.molecules} molecules (${f.z.length} atoms)`,
+    shape: { nodes: f.host.numNodes, edges: f.host.numEdges, graphs: QM9.molecules },
+    lr: 5e-4,
+    forward: () => model.forward(fixed.h0, fixed.x, fixedGraph),
+    stepLoss: (k) => {
+      // Each step uploads its batch's graph and features (the host graph is built beforehand).
+      const m = batches[k % batches.length];
+      stepGraph = uploadGraph(m.host);
+      const b = up(m);
+      return l1Loss(model.forward(b.h0, b.x, stepGraph), b.y);
+    },
+    afterStep: () => {
+      stepGraph?.dispose(); // safe: later commands run after this step's (one queue, in order)
+      stepGraph = null;
+    },
+    // 20–40 s a step on a 2-core CPU: the epoch figure is the median step scaled to 1,000.
+    epoch: {
+      steps: 0,
+      perSamples: QM9.epochMolecules,
+      samplesPerStep: QM9.molecules,
+      unit: "per 1,000 molecules",
+    },
+    forwardReps: 1,
+    forwardSamples: 2,
+    warmupSteps: 1,
+    stepCount,
+    dispose: () => {
+      for (const t of Object.values(fixed)) t.dispose();
+      fixedGraph.dispose();
+      model.params.dispose();
+    },
+  };
+}
+
+/** Σ 2·M·K·N over the dense layers; M from the layer's name (edges, graphs or nodes). */
+function forwardFlops(w: Workload): number {
+  let flops = 0;
+  for (const t of w.params.tensors) {
+    if (t.shape.length !== 2) continue;
+    const rows = /(^|\.)(edge_mlp|coord_mlp|phi|att_mlp)\.\d/.test(t.name)
+      ? w.shape.edges
+      : /^graph_dec\./.test(t.name)
+      ? w.shape.graphs
+      : w.shape.nodes;
+    flops += 2 * rows * t.shape[0] * t.shape[1];
+  }
+  return flops;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing (ours).
+
+async function idle(): Promise<void> {
+  await submit();
+  await gpuSync().device.queue.onSubmittedWorkDone();
+}
+
+/** Median ms of one forward pass: R passes in one submission plus one read, over R. */
+async function timeForward(w: Workload): Promise<{ ms: number; out: Float32Array }> {
+  const sample = async (reps: number) => {
+    await idle();
+    const t0 = performance.now();
+    let out: Tensor | null = null;
+    for (let r = 0; r < reps; r++) {
+      if (r > 0) endStep(); // the previous pass's temporaries are reused by the next
+      out = noGrad(() => w.forward());
+    }
+    const values = await read(out!.reshape([out!.size]));
+    const ms = (performance.now() - t0) / reps;
+    resetTape();
+    endStep();
+    return { ms, values };
+  };
+  const { values } = await sample(1); // warm-up: pipelines compiled; the cross-check's output
+  const samples: number[] = [];
+  for (let i = 0; i < w.forwardSamples; i++) samples.push((await sample(w.forwardReps)).ms);
+  return { ms: median(samples), out: values };
+}
+
+async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> {
+  const opt = new Adam(w.params, { lr: w.lr, weightDecay: 1e-12 });
+  const meter = new LossMeter();
+  const fwd = await timeForward(w);
+  let k = 0;
+  const step = async () => {
+    await trainStep(() => w.stepLoss(k++), opt, { meter, lossWeight: 1 });
+    w.afterStep();
+  };
+  for (let i = 0; i < w.warmupSteps; i++) await step(); // warm-up: backward and Adam pipelines
+  meter.reset();
+  await idle();
+  resetStats();
+  const stepMs: number[] = [];
+  for (let i = 0; i < w.stepCount; i++) {
+    const t0 = performance.now();
+    await step();
+    await gpuSync().device.queue.onSubmittedWorkDone();
+    stepMs.push(performance.now() - t0);
+  }
+  const dispatches = stats.dispatches / w.stepCount, submits = stats.submits / w.stepCount;
+  const ms = median(stepMs);
+  let epochS: number, loss: number;
+  if (w.epoch.steps > 0) {
+    meter.reset();
+    await idle();
+    resetStats();
+    const t0 = performance.now();
+    for (let s = 0; s < w.epoch.steps; s++) await step();
+    loss = await meter.readMean();
+    epochS = (performance.now() - t0) / 1000 * w.epoch.perSamples /
+      (w.epoch.steps * w.epoch.samplesPerStep);
+  } else {
+    loss = await meter.readMean(); // the timed steps' one loss read
+    epochS = ms / 1000 * w.epoch.perSamples / w.epoch.samplesPerStep;
+  }
+  const syncs = stats.syncs;
+  if (!Number.isFinite(loss)) throw new Error(`${w.name}: the training loss became ${loss}`);
+  opt.dispose();
+  meter.dispose();
+  const ff = forwardFlops(w), sf = 3 * ff;
+  if (submits !== 1) console.error(`${w.name}: a training step made ${submits} submissions`);
+  const row: Row = {
+    model: w.name,
+    impl: "ours (WebGPU)",
+    params: w.params.count,
+    forwardMs: fwd.ms,
+    stepMs: ms,
+    epochS,
+    epochUnit: w.epoch.unit,
+    dispatchesPerStep: dispatches,
+    syncsPerEpoch: syncs,
+    forwardFlops: ff,
+    stepFlops: sf,
+    forwardGflops: ff / fwd.ms / 1e6,
+    stepGflops: sf / ms / 1e6,
+    forwardReps: `${w.forwardSamples}×${w.forwardReps}`,
+    stepReps: w.stepCount,
+    epochSteps: w.epoch.steps,
+  };
+  return { row, out: fwd.out };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exchange with PyTorch.
+
+/** Our parameters under PyTorch's names and layout (2-D weights out×in). */
+async function torchStateDict(
+  ps: ParameterSet,
+): Promise<Record<string, { data: Float32Array; shape: number[] }>> {
+  const values = await ps.toHost();
+  const out: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const t of ps.tensors) {
+    const v = values.get(t.name)!;
+    if (t.shape.length === 2) {
+      const [inp, o] = t.shape, tr = new Float32Array(v.length);
+      for (let i = 0; i < inp; i++) for (let j = 0; j < o; j++) tr[j * inp + i] = v[i * o + j];
+      out[t.name] = { data: tr, shape: [o, inp] };
+    } else out[t.name] = { data: v, shape: [...t.shape] };
+  }
+  return out;
+}
+
+async function findPython(): Promise<string | null> {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      const r = await new Deno.Command(py, {
+        args: ["-c", "import torch, numpy"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (r.success) return py;
+    } catch {
+      // not installed: try the next
+    }
+  }
+  return null;
+}
+
+async function runTorch(
+  python: string,
+  dir: string,
+  models: ModelName[],
+  steps: number,
+  qm9Steps: number,
+): Promise<TorchReport> {
+  const script = new URL("./torch/bench_nbody.py", import.meta.url).pathname;
+  const child = new Deno.Command(python, {
+    args: [
+      script,
+      "--dir",
+      dir,
+      "--models",
+      models.join(","),
+      "--steps",
+      String(steps),
+      "--qm9-steps",
+      String(qm9Steps),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`${python} ${script} failed (exit ${out.code})`);
+  const last = text.trim().split("\n").pop() ?? "";
+  return JSON.parse(last) as TorchReport;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table.
+
+function fmt(x: number | null, digits: number): string {
+  if (x === null || !Number.isFinite(x)) return "–";
+  return x.toFixed(digits);
+}
+
+function printTable(rows: Row[], ratios: Map<ModelName, Record<string, number>>): void {
+  const head = [
+    "model".padEnd(13),
+    "implementation".padEnd(17),
+    "params".padStart(8),
+    "fwd ms".padStart(9),
+    "step ms".padStart(9),
+    "epoch s".padStart(8),
+    "disp/step".padStart(9),
+    "syncs/ep".padStart(8),
+    "GFLOP/step".padStart(10),
+    "GFLOP/s fwd".padStart(11),
+    "GFLOP/s step".padStart(12),
+  ];
+  console.log(head.join(" "));
+  let last: ModelName | null = null;
+  for (const r of rows) {
+    if (last && last !== r.model) {
+      const q = ratios.get(last);
+      if (q) printRatio(q);
+    }
+    last = r.model;
+    console.log([
+      LABELS[r.model].padEnd(13),
+      r.impl.padEnd(17),
+      String(r.params).padStart(8),
+      fmt(r.forwardMs, 1).padStart(9),
+      fmt(r.stepMs, 1).padStart(9),
+      fmt(r.epochS, 2).padStart(8),
+      (r.dispatchesPerStep === null ? "–" : String(+r.dispatchesPerStep.toFixed(1))).padStart(9),
+      (r.syncsPerEpoch === null ? "–" : String(r.syncsPerEpoch)).padStart(8),
+      fmt(r.stepFlops / 1e9, 3).padStart(10),
+      fmt(r.forwardGflops, 2).padStart(11),
+      fmt(r.stepGflops, 2).padStart(12),
+    ].join(" "));
+  }
+  if (last && ratios.get(last)) printRatio(ratios.get(last)!);
+}
+
+function printRatio(q: Record<string, number>): void {
+  console.log([
+    "".padEnd(13),
+    "ours/torch(1t)".padEnd(17),
+    "".padStart(8),
+    `${fmt(q.forward, 2)}×`.padStart(9),
+    `${fmt(q.step, 2)}×`.padStart(9),
+    `${fmt(q.epoch, 2)}×`.padStart(8),
+  ].join(" "));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+const SPEC = {
+  models: { type: "string" as const, description: "comma-separated: egnn,gnn,rf,qm9" },
+  steps: { type: "string" as const, description: "timed training steps (N-body; default 20)" },
+  "qm9-steps": {
+    type: "string" as const,
+    description: "timed training steps of the QM9 model (default 3)",
+  },
+  "no-torch": { type: "boolean" as const, description: "skip the PyTorch rows" },
+};
+const args = parseCommandLine(Deno.args, SPEC).options;
+const models = ((args.models as string | undefined) ?? ALL_MODELS.join(",")).split(",")
+  .map((s) => s.trim()).filter((s) => s.length > 0) as ModelName[];
+for (const m of models) {
+  if (!ALL_MODELS.includes(m)) {
+    throw new Error(`--models: unknown model ${m} (choose from ${ALL_MODELS.join(", ")})`);
+  }
+}
+const steps = Number(args.steps ?? 20), qm9Steps = Number(args["qm9-steps"] ?? 3);
+if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(qm9Steps) && qm9Steps >= 1)) {
+  throw new Error("--steps and --qm9-steps take positive integers");
+}
+
+const gpu = await getGpu();
+const adapter = `${gpu.info.description} (${gpu.info.backendGuess})`;
+const loadBefore = Deno.loadavg();
+console.log(`adapter: ${adapter}`);
+console.log(`load average (1, 5, 15 min): ${loadBefore.map((v) => v.toFixed(2)).join(", ")}`);
+
+const python = args["no-torch"] ? null : await findPython();
+if (!args["no-torch"] && !python) {
+  console.log(
+    "PyTorch rows are skipped: neither python3 nor /usr/bin/python3 imports torch and numpy " +
+      "(install with `apt-get install -y python3-torch` or `pip install torch numpy`).",
+  );
+}
+const dir = await Deno.makeTempDir({ prefix: "egnn-bench-" });
+const inputs: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = {};
+const nbody = nbodyData(42);
+inputs.x0 = { data: Float32Array.from(nbody.x0), shape: [NBODY.systems, NBODY.bodies, 3] };
+inputs.v0 = { data: Float32Array.from(nbody.v0), shape: [NBODY.systems, NBODY.bodies, 3] };
+inputs.xT = { data: Float32Array.from(nbody.xT), shape: [NBODY.systems, NBODY.bodies, 3] };
+inputs.charges = { data: Float32Array.from(nbody.charges), shape: [NBODY.systems, NBODY.bodies] };
+inputs.nbody_batch = { data: Int32Array.from([NBODY.batch]), shape: [1] };
+const qrng = new Random(43);
+const molecules = models.includes("qm9")
+  ? Array.from({ length: QM9.batches }, () => qm9Batch(qrng))
+  : [];
+molecules.forEach((m, i) => {
+  inputs[`qm9_sizes_${i}`] = { data: Int32Array.from(m.sizes), shape: [m.sizes.length] };
+  inputs[`qm9_h0_${i}`] = { data: m.h0, shape: [m.z.length, 15] };
+  inputs[`qm9_pos_${i}`] = { data: m.pos, shape: [m.z.length, 3] };
+  inputs[`qm9_y_${i}`] = { data: m.y, shape: [m.y.length] };
+});
+await Deno.writeFile(`${dir}/inputs.npz`, writeNpz(inputs));
+
+const graphs = new BatchGraphs(NBODY.bodies);
+const rows: Row[] = [];
+const shapes: Record<string, Workload["shape"] & { batch: string }> = {};
+for (const name of models) {
+  const w = name === "qm9"
+    ? qm9Workload(molecules, qm9Steps)
+    : nbodyWorkload(name, nbody, graphs, steps);
+  shapes[name] = { ...w.shape, batch: w.batchLabel };
+  console.error(
+    `${LABELS[name]}: ${w.params.count} parameters, ${w.batchLabel}, ` +
+      `${w.shape.nodes} nodes, ${w.shape.edges} edges …`,
+  );
+  // The initialised weights, before any training step: PyTorch's forward must agree.
+  await Deno.writeFile(`${dir}/weights_${name}.npz`, writeNpz(await torchStateDict(w.params)));
+  const t0 = performance.now();
+  const { row, out } = await benchOurs(w);
+  await Deno.writeFile(
+    `${dir}/out_${name}.npz`,
+    writeNpz({ out: { data: out, shape: [out.length] } }),
+  );
+  rows.push(row);
+  console.error(`  ours done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  w.dispose();
+  endStep();
+}
+graphs.dispose();
+
+let torch: TorchReport | null = null;
+if (python) {
+  console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
+  torch = await runTorch(python, dir, models, steps, qm9Steps);
+}
+await Deno.remove(dir, { recursive: true });
+const loadAfter = Deno.loadavg();
+
+// Rows in model order: ours, then PyTorch's (1 thread, then all threads), then the ratios.
+const table: Row[] = [];
+const ratios = new Map<ModelName, Record<string, number>>();
+const crosscheck: Record<string, { maxRelErr: number; pass: boolean }> = {};
+for (const name of models) {
+  const ours = rows.find((r) => r.model === name)!;
+  table.push(ours);
+  for (const t of torch?.rows.filter((r) => r.model === name) ?? []) {
+    if (t.params !== ours.params) {
+      throw new Error(`${name}: PyTorch's model has ${t.params} parameters, ours ${ours.params}`);
+    }
+    // As ours: a timed epoch, or (QM9) the median step scaled to 1,000 molecules; none for
+    // the all-threads rows.
+    const epochS = t.epochSteps > 0
+      ? t.epochS ?? NaN
+      : name === "qm9" && t.threads === 1
+      ? t.stepMs / 1000 * QM9.epochMolecules / QM9.molecules
+      : NaN;
+    table.push({
+      model: name,
+      impl: `torch ${t.threads} thread${t.threads > 1 ? "s" : ""}`,
+      params: t.params,
+      forwardMs: t.forwardMs,
+      stepMs: t.stepMs,
+      epochS,
+      epochUnit: ours.epochUnit,
+      dispatchesPerStep: null,
+      syncsPerEpoch: null,
+      forwardFlops: ours.forwardFlops,
+      stepFlops: ours.stepFlops,
+      forwardGflops: ours.forwardFlops / t.forwardMs / 1e6,
+      stepGflops: ours.stepFlops / t.stepMs / 1e6,
+      forwardReps: String(t.forwardReps),
+      stepReps: t.stepReps,
+      epochSteps: t.epochSteps,
+    });
+    if (t.threads === 1) {
+      ratios.set(name, {
+        forward: ours.forwardMs / t.forwardMs,
+        step: ours.stepMs / t.stepMs,
+        epoch: ours.epochS / epochS,
+      });
+    }
+  }
+  const c = torch?.crosscheck[name];
+  if (c) crosscheck[name] = { maxRelErr: c.maxRelErr, pass: c.maxRelErr <= TOLERANCE };
+}
+
+console.log("");
+printTable(table, ratios);
+const notes = [
+  `fwd ms: forward pass of one batch. Ours: median of 5 samples of (10 passes in one submission + ` +
+  `one read)/10 (QM9: 2 samples of 1 pass); torch: median of ${Math.max(20, steps)} single ` +
+  `no_grad passes (QM9: ${Math.max(2, qm9Steps)}).`,
+  `step ms: median of ${steps} training steps (QM9: ${qm9Steps}) after warm-up, each waited ` +
+  "for alone: batch upload/assembly, forward, loss, backward, Adam (ours: one submission).",
+  "epoch s: N-body: 30 steps of 100 systems (3,000 samples) back to back + the epoch's one " +
+  `loss read (PyTorch: 1 thread only). QM9: seconds per 1,000 molecules = ` +
+  `median step × ${QM9.epochMolecules}/${QM9.molecules} (not timed as a run: tens of seconds ` +
+  "a step here).",
+  "disp/step: compute dispatches of one step; syncs/ep: GPU→CPU reads in an epoch (QM9: in " +
+  "the timed steps + their loss read). GFLOP/step: dense layers, Σ 2·M·K·N × 3 (forward, dX, " +
+  "dW); GFLOP/s from the fwd and step medians (forward FLOPs = step / 3).",
+  "ratio: time ours / time PyTorch (1 thread); > 1 means ours is slower.",
+];
+for (const n of notes) console.log(n);
+for (const [name, c] of Object.entries(crosscheck)) {
+  console.log(
+    `cross-check ${LABELS[name as ModelName]}: max |ours − torch| / max(1, |torch|) = ` +
+      `${c.maxRelErr.toExponential(2)} (≤ 1e-5): ${c.pass ? "PASS" : "FAIL"}`,
+  );
+}
+console.log(`load average after: ${loadAfter.map((v) => v.toFixed(2)).join(", ")}`);
+
+const report = {
+  date: new Date().toISOString(),
+  adapter: gpu.info,
+  cpuCores: navigator.hardwareConcurrency,
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadAfter,
+  options: { models, steps, qm9Steps, torch: !!python },
+  torch: torch
+    ? { python, version: torch.torch, numpy: torch.numpy, defaultThreads: torch.defaultThreads }
+    : null,
+  shapes,
+  method: {
+    forward: "ours: median over samples of (R passes in one submission + one read) / R; " +
+      "torch: median of single no_grad passes",
+    step: "median of single training steps (upload/assembly, forward, backward, Adam) after " +
+      "warm-up; ours waits for each step with queue.onSubmittedWorkDone()",
+    epoch: "N-body: wall time of 30 steps (3,000 samples) + one loss read; QM9: seconds per " +
+      "1,000 molecules = median step × 1000/96",
+    flops: "dense layers only: Σ 2·M·K·N forward (M = edges, nodes or graphs), ×3 per step",
+  },
+  rows: table,
+  ratiosOursOverTorch1Thread: Object.fromEntries(ratios),
+  crosscheck,
+};
+await Deno.mkdir(RESULTS_DIR, { recursive: true });
+await Deno.writeTextFile(`${RESULTS_FILE}.tmp`, JSON.stringify(report, null, 2) + "\n");
+await Deno.rename(`${RESULTS_FILE}.tmp`, RESULTS_FILE);
+console.log(`wrote ${RESULTS_FILE}`);
+if (Object.values(crosscheck).some((c) => !c.pass)) Deno.exit(1);
