@@ -277,7 +277,7 @@ export async function submit(): Promise<void> {
     uniformArena?.destroy();
     uniformArena = device.createBuffer({
       size: Math.max(arenaBytes, 64 * UNIFORM_SLOT),
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
   }
   if (arenaBytes > 0) {

@@ -8,7 +8,13 @@
  * Variants are cached by a key made of the kernel's name and its constants.
  *
  * In the body, `index` (u32) is the global linear invocation index (1-D dispatches larger than
- * 65,535 workgroups are folded into two dimensions), and `params` holds the uniforms.
+ * 65,535 workgroups are folded into two dimensions), and `params` holds the run-time values
+ * ("uniforms"). `params` is bound as read-only *storage*, not as a uniform buffer: Mesa 22.3's
+ * lavapipe inlines uniform-buffer values used in branches and loops into the shader and
+ * recompiles it at every dispatch (only its disk cache makes that bearable: with
+ * `MESA_SHADER_CACHE_DISABLE=true` an N-body training step took 3 s instead of 0.4 s, and every
+ * new batch shape is a new compile). Storage values are never inlined; a few storage reads per
+ * invocation cost nothing measurable (N-body and QM9 steps unchanged with a warm cache).
  *
  * A binding with `access: "uniform"` is a read-only `var<uniform> name: array<vec4f, LEN>`: LEN
  * is computed from the constants by the declaration (`length`) and emitted as `const name_len`.
@@ -201,7 +207,7 @@ export class KernelVariant {
       entries.push({
         binding: binding++,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: "uniform", hasDynamicOffset: false },
+        buffer: { type: "read-only-storage", hasDynamicOffset: false },
       });
     }
     for (const b of Object.values(this.spec.bindings)) {
@@ -267,7 +273,8 @@ function generate(spec: KernelSpec, constants: Record<string, ConstantValue>): s
   const uniforms = Object.entries(spec.uniforms ?? {});
   if (uniforms.length > 0) {
     out.push(`struct Params { ${uniforms.map(([n, t]) => `${n}: ${t},`).join(" ")} }`);
-    out.push(`@group(0) @binding(${binding++}) var<uniform> params: Params;`);
+    // Read-only storage, not uniform: see the module's note on lavapipe's uniform inlining.
+    out.push(`@group(0) @binding(${binding++}) var<storage, read> params: Params;`);
   }
   for (const [name, b] of Object.entries(spec.bindings)) {
     if (b.access === "uniform") {

@@ -49,8 +49,10 @@ const edgeLinearKernel = defineKernel({
     recv: { type: "u32", access: "read" },
     send: { type: "u32", access: "read" },
     rest: { type: "f32", access: "read" },
-    w: { type: "vec4f", access: "read" },
-    b: { type: "vec4f", access: "read" },
+    // W_r and the bias are small: uniform arrays (cheap reads on the CPU adapter, and they keep
+    // the storage bindings at 7 with params, within WebGPU's default limit of 8).
+    w: { type: "vec4f", access: "uniform", length: (c) => (c.K as number) * (c.H as number) / 4 },
+    b: { type: "vec4f", access: "uniform", length: (c) => (c.H as number) / 4 },
     zOut: { type: "vec4f", access: "read_write" },
     out: { type: "vec4f", access: "read_write" },
   },
