@@ -109,6 +109,8 @@ interface TorchReport {
   numpy: string;
   defaultThreads: number;
   cpuCount: number;
+  /** PyTorch's 2000×131×64 matrix product, 1 thread (its BLAS: reference or OpenBLAS). */
+  matmulGflops: number;
   rows: {
     model: ModelName;
     threads: number;
@@ -673,6 +675,15 @@ for (const [name, c] of Object.entries(crosscheck)) {
       `${c.maxRelErr.toExponential(2)} (≤ 1e-5): ${c.pass ? "PASS" : "FAIL"}`,
   );
 }
+if (torch) {
+  console.log(
+    `torch matmul 2000×131×64, 1 thread: ${torch.matmulGflops.toFixed(1)} GFLOP/s` +
+      (torch.matmulGflops < 15
+        ? " — slow BLAS (Debian's reference libblas3?): install libopenblas0-pthread for a fair " +
+          "baseline"
+        : ""),
+  );
+}
 console.log(`load average after: ${loadAfter.map((v) => v.toFixed(2)).join(", ")}`);
 
 const report = {
@@ -683,7 +694,13 @@ const report = {
   loadAverageAfter: loadAfter,
   options: { models, steps, qm9Steps, torch: !!python },
   torch: torch
-    ? { python, version: torch.torch, numpy: torch.numpy, defaultThreads: torch.defaultThreads }
+    ? {
+      python,
+      version: torch.torch,
+      numpy: torch.numpy,
+      defaultThreads: torch.defaultThreads,
+      matmulGflops: torch.matmulGflops,
+    }
     : null,
   shapes,
   method: {

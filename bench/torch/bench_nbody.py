@@ -223,6 +223,21 @@ def main():
         n = cpus if t == "all" else int(t)
         if n not in threads:
             threads.append(n)
+    # PyTorch's own matrix-product speed at the EGNN's edge-MLP shape, 1 thread: Debian's
+    # python3-torch calls whatever libblas.so.3 provides, and the reference BLAS (libblas3) is
+    # ~10x slower than OpenBLAS (apt-get install libopenblas0-pthread) -- an unfair baseline.
+    torch.set_num_threads(1)
+    ma, mb = torch.randn(2000, 131), torch.randn(131, 64)
+    for _ in range(5):
+        ma @ mb
+    t0 = time.perf_counter()
+    for _ in range(50):
+        ma @ mb
+    blas_gflops = 2 * 2000 * 131 * 64 / ((time.perf_counter() - t0) / 50) / 1e9
+    log("torch matmul 2000x131x64, 1 thread: %.1f GFLOP/s" % blas_gflops)
+    if blas_gflops < 15:
+        log("WARNING: PyTorch's BLAS is slow (reference libblas3?); for a fair baseline install "
+            "OpenBLAS: apt-get install -y libopenblas0-pthread")
     torch.manual_seed(0)
     data = load_npz(os.path.join(a.dir, "inputs.npz"))
     rows, crosscheck = [], {}
@@ -260,7 +275,7 @@ def main():
                    time.perf_counter() - t0))
     print(json.dumps({
         "torch": torch.__version__, "numpy": np.__version__, "defaultThreads": default_threads,
-        "cpuCount": cpus, "rows": rows, "crosscheck": crosscheck,
+        "cpuCount": cpus, "rows": rows, "crosscheck": crosscheck, "matmulGflops": blas_gflops,
     }))
 
 
