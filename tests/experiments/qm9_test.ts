@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config/load.ts";
 import { checkQm9Config, type Qm9Config, qm9Schema } from "../../lib/experiments/qm9/config.ts";
+import { loadQm9Data } from "../../lib/experiments/qm9/data.ts";
 import { runQm9 } from "../../lib/experiments/qm9/run.ts";
 import { scheduledLr } from "../../lib/experiments/qm9/train.ts";
 import { parseCsv } from "../../lib/io/csv.ts";
@@ -183,6 +184,38 @@ Deno.test("qm9 run: interrupted and resumed, it reaches the uninterrupted run's 
     assert.deepEqual(
       Array.from(Deno.readDirSync(`${dir}/out`), (e) => e.name).filter((n) => n.includes(".tmp")),
       [],
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("qm9 data: a custom label CSV (own id column and names) supplies the targets", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    writeDataDir(dir, 30);
+    // The same labels under other names, keyed by a plain integer id in column "molecule".
+    const rows = Deno.readTextFileSync(`${dir}/labels.csv`).trim().split("\n").slice(1);
+    const custom = [
+      "molecule,HOMO_Ha,note",
+      ...rows.map((r) => {
+        const f = r.split(",");
+        return `${f[1].slice(4)},${f[7]},x`;
+      }),
+    ];
+    Deno.writeTextFileSync(`${dir}/custom.csv`, custom.join("\n") + "\n");
+    const base = { path: dir, xyz: "mols.extxyz" };
+    const cfg = (labels: string, extra: Record<string, unknown>) =>
+      load(dir, tinyConfig(dir, { properties: ["homo"], data: { ...base, labels, ...extra } }));
+    const std = await loadQm9Data(cfg("labels.csv", {}));
+    const own = await loadQm9Data(
+      cfg("custom.csv", { idColumn: "molecule", labelColumns: ["homo=HOMO_Ha"] }),
+    );
+    assert.deepEqual([...own.train.targets], [...std.train.targets]);
+    assert.deepEqual([...own.test.ids], [...std.test.ids]);
+    assert.throws(
+      () => cfg("custom.csv", { labelColumns: ["homo"] }),
+      /data\.labelColumns\[0\] is "homo", expected property=column/,
     );
   } finally {
     Deno.removeSync(dir, { recursive: true });

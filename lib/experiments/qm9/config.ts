@@ -58,6 +58,17 @@ export const qm9Schema: Schema = {
         default: "qm9_subset_3000.csv",
         doc: "label CSV keyed by mol_id (MoleculeNet layout) in the data directory (format extxyz)",
       },
+      idColumn: {
+        type: "string",
+        default: "mol_id",
+        doc: "label CSV column holding the molecule id (gdb_N or a plain integer)",
+      },
+      labelColumns: {
+        type: "stringList",
+        default: [],
+        doc: "custom label CSV: property=column pairs (e.g. gap=my_gap); empty: MoleculeNet's " +
+          "columns (u0 → U0, u298 → U, h298 → H, g298 → G, cv → Cv, others by name)",
+      },
       uncharacterized: {
         type: "nullableString",
         default: "uncharacterized.txt",
@@ -160,6 +171,8 @@ export interface Qm9Config {
     path: string;
     xyz: string;
     labels: string;
+    idColumn: string;
+    labelColumns: string[];
     uncharacterized: string | null;
     limit: number | null;
   };
@@ -193,12 +206,30 @@ export function checkQm9Config(cfg: Qm9Config, file: string): void {
       `${file}: properties: expected at least one of ${TABLE3_PROPERTIES.join(", ")}`,
     );
   }
+  for (const [i, pair] of cfg.data.labelColumns.entries()) {
+    const [prop, column, ...extra] = pair.split("=");
+    if (!prop || !column || extra.length > 0) {
+      throw new Error(
+        `${file}: data.labelColumns[${i}] is "${pair}", expected property=column (e.g. gap=my_gap)`,
+      );
+    }
+  }
   const { train, test } = cfg.split;
   if (train <= 1 && test <= 1 && train + test >= 1) {
     throw new Error(
       `${file}: split: train ${train} + test ${test} leave no validation molecules (expected a sum < 1)`,
     );
   }
+}
+
+/**
+ * The label CSV's column mapping: property → column (undefined: MoleculeNet's layout).
+ *
+ * @param cfg the config
+ */
+export function labelColumns(cfg: Qm9Config): Record<string, string> | undefined {
+  if (cfg.data.labelColumns.length === 0) return undefined;
+  return Object.fromEntries(cfg.data.labelColumns.map((pair) => pair.split("=")));
 }
 
 /** The learning rate a property trains at under this config. */

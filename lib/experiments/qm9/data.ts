@@ -16,7 +16,7 @@ import { readReferenceNpz } from "../../qm9/npz_dataset.ts";
 import { readUncharacterized } from "../../qm9/uncharacterized.ts";
 import { nodeFeatures, type Qm9Property, targetValue } from "../../qm9/targets.ts";
 import { Random } from "../../random.ts";
-import type { Qm9Config } from "./config.ts";
+import { labelColumns, type Qm9Config } from "./config.ts";
 
 /** One split packed for batching. */
 export interface Qm9Split {
@@ -194,7 +194,11 @@ export async function loadQm9Data(cfg: Qm9Config): Promise<Qm9Data> {
     source = `${dir}/dsgdb9nsd_*.xyz`;
   } else {
     const xyzPath = join(dir, d.xyz), csvPath = join(dir, d.labels);
-    const labels = await readLabelsCsv(csvPath, { required: props });
+    const labels = await readLabelsCsv(csvPath, {
+      required: props,
+      idColumn: d.idColumn,
+      columns: labelColumns(cfg),
+    });
     all = await collect(attachLabels(readXyzMolecules(xyzPath), labels, { where: csvPath }));
     source = `${xyzPath} + ${csvPath}`;
   }
