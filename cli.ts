@@ -3,6 +3,7 @@
  *
  *   deno run -A cli.ts --config configs/nbody.json     train and evaluate, write results/
  *   deno run -A cli.ts --config nbody.json --resume    continue an interrupted run
+ *   deno run -A cli.ts check --config nbody.json      numerical E(n)-equivariance check of the models
  *   deno run -A cli.ts adapter                         describe the WebGPU adapter (JSON)
  *   deno run -A cli.ts --help                          commands, options, config fields
  *
@@ -18,6 +19,7 @@ import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
 import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.ts";
 import { checkQm9Config, type Qm9Config, qm9Schema } from "./lib/experiments/qm9/config.ts";
 import { formatQm9Table, runQm9 } from "./lib/experiments/qm9/run.ts";
+import { checkNBody, checkQm9, formatCheckTable } from "./lib/experiments/check.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
@@ -38,11 +40,19 @@ const OPTIONS: Record<string, OptionSpec> = {
     description: "override a config field: --set train.epochs=50",
   },
   resume: { type: "boolean", description: "continue from the last checkpoints" },
+  checkpoint: {
+    type: "string",
+    description: "check: test the weights of this checkpoint instead of a fresh model",
+  },
+  dim: { type: "string", description: "check: space dimension n (default the config's)" },
   quiet: { type: "boolean", short: "q", description: "no progress on stderr" },
 };
 
 const COMMANDS: Record<string, string> = {
   train: "train and evaluate the experiment of --config (the default command)",
+  check:
+    "check numerically that the config's models are E(n)-equivariant (rotations, reflections, " +
+    "translations, permutations)",
   adapter: "print the WebGPU adapter's description as JSON",
 };
 
@@ -115,6 +125,29 @@ async function train(args: ReturnType<typeof parseCommandLine>): Promise<number>
   return 2;
 }
 
+async function check(args: ReturnType<typeof parseCommandLine>): Promise<number> {
+  const given = args.options.config as string | undefined;
+  if (!given) throw new Error("check needs --config <file> (e.g. --config nbody_egnn.json)");
+  const path = resolveConfigPath(given, configsDir);
+  const overrides = [...((args.options.set as string[] | undefined) ?? [])];
+  const { experiment, config } = loadConfig(path, SCHEMAS, overrides);
+  const checkpoint = args.options.checkpoint as string | undefined;
+  const dimText = args.options.dim as string | undefined;
+  const dim = dimText === undefined ? undefined : Number(dimText);
+  if (dim !== undefined && !(Number.isInteger(dim) && dim >= 1)) {
+    throw new Error(`--dim: expected a positive integer, got "${dimText}"`);
+  }
+  const rows = experiment === "qm9"
+    ? await checkQm9(config as unknown as Qm9Config, { checkpoint })
+    : await checkNBody(config as unknown as NBodyConfig, { checkpoint, dim });
+  console.log(
+    `Symmetry check of ${path}${checkpoint ? ` with ${checkpoint}` : " (fresh weights)"}: ` +
+      `worst error relative to the output's spread`,
+  );
+  console.log(formatCheckTable(rows));
+  return rows.every((r) => !r.expected || Object.values(r.errors).every((e) => e <= 1e-4)) ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseCommandLine(argv, OPTIONS);
   if (args.options.help || (!args.command && !args.options.config)) {
@@ -125,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "train":
       return await train(args);
+    case "check":
+      return await check(args);
     case "adapter": {
       const { info } = await getGpu();
       console.log(JSON.stringify(info, null, 2));

@@ -1,0 +1,301 @@
+/**
+ * `cli.ts check`: a numerical symmetry check of the model(s) a config builds — fresh, or with
+ * the weights of a checkpoint. Random systems are pushed through the model as they are and after
+ * a rotation (det +1), a reflection (det −1), a translation and a permutation of each system's
+ * nodes; the table gives the worst error of each transformation relative to the output's spread:
+ *
+ * - N-body methods predict positions: f(Qx + t, Qv) should be Q·f(x, v) + t, f(Px) = P·f(x);
+ * - the QM9 model predicts invariant properties: f(Qx + t) = f(x), and f(Px) = f(x).
+ *
+ * E(n)-equivariant models (EGNN, Radial Field, the QM9 model) should show float32 round-off
+ * (≲ 1e-5); the GNN and Linear baselines are not equivariant and should show errors of order 1.
+ *
+ * @module
+ */
+
+import { getGpu } from "../gpu/device.ts";
+import { endStep, read, type Tensor } from "../gpu/tensor.ts";
+import { noGrad, resetTape } from "../gpu/tape.ts";
+import { loadCheckpoint } from "../io/checkpoint.ts";
+import type { ParameterSet } from "../gpu/parameters.ts";
+import { Random } from "../random.ts";
+import { QM9Model } from "../egnn/qm9_model.ts";
+import { fullyConnected } from "../egnn/graph.ts";
+import { uploadGraph } from "../egnn/device_graph.ts";
+import { fromArray } from "../gpu/tensor.ts";
+import { BatchGraphs, type NBodySplitData, uploadBatch } from "./nbody/batches.ts";
+import { buildNBodyModel, PAPER_TABLE2 } from "./nbody/methods.ts";
+import type { NBodyConfig, NBodyMethod } from "./nbody/config.ts";
+import type { Qm9Config } from "./qm9/config.ts";
+
+/** The transformations checked, in table order. */
+export const TRANSFORMS = ["rotation", "reflection", "translation", "permutation"] as const;
+/** One transformation. */
+export type Transform = typeof TRANSFORMS[number];
+
+/** One row of the check's table. */
+export interface CheckRow {
+  model: string;
+  /** Whether the model is meant to be E(n)-equivariant (or invariant). */
+  expected: boolean;
+  /** Worst error relative to the output's spread, per transformation. */
+  errors: Record<Transform, number>;
+}
+
+/** Which N-body methods are E(n)-equivariant by construction. */
+const EQUIVARIANT: Record<NBodyMethod, boolean> = {
+  egnn: true,
+  rf: true,
+  gnn: false,
+  linear: false,
+  linear_vel: true,
+  identity: true,
+};
+
+/** A random orthogonal d×d matrix (Gram–Schmidt of a Gaussian one) with determinant ±1. */
+export function randomOrthogonal(d: number, rng: Random, det: 1 | -1): number[][] {
+  const q: number[][] = [];
+  while (q.length < d) {
+    const v = Array.from({ length: d }, () => rng.normal());
+    for (const u of q) {
+      const dot = v.reduce((s, x, k) => s + x * u[k], 0);
+      for (let k = 0; k < d; k++) v[k] -= dot * u[k];
+    }
+    const n = Math.hypot(...v);
+    if (n > 1e-6) q.push(v.map((x) => x / n));
+  }
+  if (Math.sign(determinant(q)) !== det) q[0] = q[0].map((x) => -x);
+  return q;
+}
+
+function determinant(m: number[][]): number {
+  const a = m.map((r) => [...r]);
+  const n = a.length;
+  let det = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r][c]) > Math.abs(a[p][c])) p = r;
+    if (a[p][c] === 0) return 0;
+    if (p !== c) [a[p], a[c]] = [a[c], a[p]], det = -det;
+    det *= a[c][c];
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r][c] / a[c][c];
+      for (let k = c; k < n; k++) a[r][k] -= f * a[c][k];
+    }
+  }
+  return det;
+}
+
+/** Applies `q` (and adds `t`) to every d-vector of a flat array. */
+function transformRows(v: ArrayLike<number>, d: number, q: number[][], t?: number[]): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let r = 0; r < v.length / d; r++) {
+    for (let i = 0; i < d; i++) {
+      let s = t ? t[i] : 0;
+      for (let k = 0; k < d; k++) s += q[i][k] * v[r * d + k];
+      out[r * d + i] = s;
+    }
+  }
+  return out;
+}
+
+/** Worst |a − b| over the spread (max |b − mean b|) of b. */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let mean = 0;
+  for (let i = 0; i < b.length; i++) mean += b[i] / b.length;
+  let spread = 0, err = 0;
+  for (let i = 0; i < b.length; i++) {
+    spread = Math.max(spread, Math.abs(b[i] - mean));
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+  }
+  return err / Math.max(spread, 1e-12);
+}
+
+async function loadWeights(path: string, params: ParameterSet): Promise<void> {
+  try {
+    await loadCheckpoint(path, params);
+  } catch (e) {
+    throw new Error(`--checkpoint ${path}: ${(e as Error).message}`);
+  }
+}
+
+async function runOnce(forward: () => Tensor): Promise<Float32Array> {
+  const out = await read(noGrad(forward)) as Float32Array;
+  resetTape();
+  endStep();
+  return out;
+}
+
+/**
+ * Checks every method of an N-body config.
+ *
+ * @param cfg the validated config
+ * @param o checkpoint (its weights replace the fresh ones; one method only), dimension, seed
+ */
+export async function checkNBody(
+  cfg: NBodyConfig,
+  o: { checkpoint?: string; dim?: number; systems?: number },
+): Promise<CheckRow[]> {
+  await getGpu();
+  const d = o.dim ?? cfg.data.dim, n = cfg.data.bodies, systems = o.systems ?? 8;
+  const methods = cfg.methods.map((m) => m.name as NBodyMethod);
+  if (o.checkpoint && methods.length !== 1) {
+    throw new Error(
+      `--checkpoint: the config trains ${methods.length} methods (${methods}); give a ` +
+        `one-method config (e.g. nbody_egnn.json)`,
+    );
+  }
+  const rng = new Random(cfg.seed + 101);
+  const base: NBodySplitData = {
+    count: systems,
+    nBodies: n,
+    dim: d,
+    x0: Float64Array.from({ length: systems * n * d }, () => rng.normal()),
+    v0: Float64Array.from({ length: systems * n * d }, () => 0.5 * rng.normal()),
+    charges: Float64Array.from({ length: systems * n }, () => (rng.uniform() < 0.5 ? -1 : 1)),
+    xT: new Float64Array(systems * n * d),
+  };
+  const perm = Array.from({ length: n }, (_, i) => i);
+  rng.shuffle(perm);
+  if (perm.every((p, i) => p === i) && n > 1) [perm[0], perm[1]] = [perm[1], perm[0]];
+  const rot = randomOrthogonal(d, rng, 1), ref = randomOrthogonal(d, rng, -1);
+  const t = Array.from({ length: d }, () => 3 * rng.normal());
+  const eye = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, k) => +(i === k)));
+  const permuted = (a: ArrayLike<number>, w: number) => {
+    const out = new Float64Array(a.length);
+    for (let s = 0; s < systems; s++) {
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < w; k++) out[(s * n + i) * w + k] = a[(s * n + perm[i]) * w + k];
+      }
+    }
+    return out;
+  };
+  const graphs = new BatchGraphs(n);
+  const sims = Array.from({ length: systems }, (_, i) => i);
+  const rows: CheckRow[] = [];
+  try {
+    for (const method of methods) {
+      const model = buildNBodyModel(method, {
+        hiddenNf: cfg.model.hiddenNf,
+        nLayers: cfg.model.nLayers,
+        dim: d,
+        seed: cfg.seed,
+      });
+      if (o.checkpoint && model.params) await loadWeights(o.checkpoint, model.params);
+      const predict = (data: NBodySplitData) =>
+        runOnce(() => model.forward(uploadBatch(data, sims, graphs)));
+      const y = await predict(base);
+      const errors = {} as Record<Transform, number>;
+      for (const tr of TRANSFORMS) {
+        let data: NBodySplitData, expected: Float64Array;
+        if (tr === "permutation") {
+          data = {
+            ...base,
+            x0: permuted(base.x0, d),
+            v0: permuted(base.v0, d),
+            charges: permuted(base.charges, 1),
+          };
+          expected = permuted(y, d);
+        } else {
+          const q = tr === "rotation" ? rot : tr === "reflection" ? ref : eye;
+          const shift = tr === "translation" ? t : undefined;
+          data = {
+            ...base,
+            x0: transformRows(base.x0, d, q, shift),
+            v0: transformRows(base.v0, d, q),
+          };
+          expected = transformRows(y, d, q, shift);
+        }
+        errors[tr] = relativeError(await predict(data), expected);
+      }
+      rows.push({ model: PAPER_TABLE2[method].label, expected: EQUIVARIANT[method], errors });
+      model.params?.dispose();
+    }
+  } finally {
+    graphs.dispose();
+  }
+  return rows;
+}
+
+/**
+ * Checks the QM9 model of a config: its predictions must be invariant.
+ *
+ * @param cfg the validated config
+ * @param o checkpoint (e.g. `<out>/<name>_<property>.ckpt`), number of molecules
+ */
+export async function checkQm9(
+  cfg: Qm9Config,
+  o: { checkpoint?: string; molecules?: number },
+): Promise<CheckRow[]> {
+  await getGpu();
+  const rng = new Random(cfg.seed + 101);
+  const sizes = Array.from({ length: o.molecules ?? 6 }, () => 3 + Math.floor(rng.uniform() * 10));
+  const atoms = sizes.reduce((a, b) => a + b, 0);
+  const model = new QM9Model({
+    hiddenNf: cfg.model.hiddenNf,
+    nLayers: cfg.model.nLayers,
+    attention: cfg.model.attention,
+    nodeAttr: cfg.model.nodeAttr,
+    outNf: cfg.joint ? cfg.properties.length : 1,
+    seed: cfg.seed,
+  });
+  try {
+    if (o.checkpoint) await loadWeights(o.checkpoint, model.params);
+    const graph = uploadGraph(fullyConnected(sizes));
+    const h0 = Float32Array.from({ length: atoms * 15 }, () => rng.uniform());
+    const x = Float64Array.from({ length: atoms * 3 }, () => 1.5 * rng.normal());
+    const predict = (pos: ArrayLike<number>, feats: Float32Array) =>
+      runOnce(() =>
+        model.forward(fromArray(feats, [atoms, 15]), fromArray(pos, [atoms, 3]), graph)
+      );
+    const y = await predict(x, h0);
+    const t = [2, -1, 0.5].map((v) => v * rng.normal());
+    const errors = {} as Record<Transform, number>;
+    for (const tr of TRANSFORMS) {
+      let pos: ArrayLike<number> = x, feats = h0;
+      if (tr === "rotation") pos = transformRows(x, 3, randomOrthogonal(3, rng, 1));
+      if (tr === "reflection") pos = transformRows(x, 3, randomOrthogonal(3, rng, -1));
+      if (tr === "translation") pos = transformRows(x, 3, [[1, 0, 0], [0, 1, 0], [0, 0, 1]], t);
+      if (tr === "permutation") {
+        // Reverse the atoms of every molecule (positions and features together).
+        const p = new Float64Array(x.length), f = new Float32Array(h0.length);
+        let a0 = 0;
+        for (const n of sizes) {
+          for (let i = 0; i < n; i++) {
+            const src = a0 + n - 1 - i, dst = a0 + i;
+            for (let k = 0; k < 3; k++) p[dst * 3 + k] = x[src * 3 + k];
+            for (let k = 0; k < 15; k++) f[dst * 15 + k] = h0[src * 15 + k];
+          }
+          a0 += n;
+        }
+        pos = p, feats = f;
+      }
+      errors[tr] = relativeError(await predict(pos, feats), y);
+    }
+    graph.dispose();
+    return [{
+      model: `QM9 EGNN ${cfg.model.hiddenNf}×${cfg.model.nLayers} (invariant)`,
+      expected: true,
+      errors,
+    }];
+  } finally {
+    model.params.dispose();
+  }
+}
+
+/** The check's table as text, with a verdict per model. */
+export function formatCheckTable(rows: CheckRow[], tolerance = 1e-4): string {
+  const lines = [["model", ...TRANSFORMS, "verdict"]];
+  for (const r of rows) {
+    const worst = Math.max(
+      ...TRANSFORMS.filter((t) => t !== "permutation").map((t) => r.errors[t]),
+    );
+    const ok = worst <= tolerance && r.errors.permutation <= tolerance;
+    const verdict = r.expected
+      ? (ok ? "equivariant (as it should be)" : "NOT equivariant: broken symmetry")
+      : (ok ? "equivariant (unexpected)" : "not equivariant (as expected for this baseline)");
+    lines.push([r.model, ...TRANSFORMS.map((t) => r.errors[t].toExponential(2)), verdict]);
+  }
+  const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  return lines.map((l) => l.map((v, c) => v.padEnd(widths[c])).join("  ")).join("\n");
+}

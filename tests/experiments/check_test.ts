@@ -1,0 +1,73 @@
+// `cli.ts check`: the equivariant models pass the numerical symmetry check (in 3-D and 2-D, fresh
+// and after loading weights), the GNN baseline is flagged, the QM9 model is invariant.
+import assert from "node:assert/strict";
+import { loadConfig } from "../../lib/config/load.ts";
+import { type NBodyConfig, nbodySchema } from "../../lib/experiments/nbody/config.ts";
+import { type Qm9Config, qm9Schema } from "../../lib/experiments/qm9/config.ts";
+import {
+  checkNBody,
+  checkQm9,
+  formatCheckTable,
+  randomOrthogonal,
+  TRANSFORMS,
+} from "../../lib/experiments/check.ts";
+import { Random } from "../../lib/random.ts";
+
+function config(cfg: Record<string, unknown>): unknown {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/c.json`, JSON.stringify(cfg));
+    return loadConfig(`${dir}/c.json`, { nbody: nbodySchema, qm9: qm9Schema }).config;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("check: random orthogonal matrices have the asked determinant and QᵀQ = I", () => {
+  const rng = new Random(3);
+  for (const d of [2, 3, 5]) {
+    for (const det of [1, -1] as const) {
+      const q = randomOrthogonal(d, rng, det);
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++) {
+          const dot = q.reduce((s, row) => s + row[i] * row[j], 0);
+          assert.ok(Math.abs(dot - +(i === j)) < 1e-12);
+        }
+      }
+      if (d === 2) assert.equal(Math.sign(q[0][0] * q[1][1] - q[0][1] * q[1][0]), det);
+      if (d === 3) {
+        const [a, b, c] = q; // det = a · (b × c)
+        const triple = a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) +
+          a[2] * (b[0] * c[1] - b[1] * c[0]);
+        assert.ok(Math.abs(triple - det) < 1e-12, `det ${triple}, expected ${det}`);
+      }
+    }
+  }
+});
+
+Deno.test("check: EGNN and Radial Field pass, the GNN is flagged (3-D and 2-D)", async () => {
+  const cfg = config({
+    experiment: "nbody",
+    model: { hiddenNf: 8, nLayers: 2 },
+    methods: [{ name: "egnn" }, { name: "rf" }, { name: "gnn" }],
+  }) as NBodyConfig;
+  for (const dim of [3, 2]) {
+    const rows = await checkNBody(cfg, { dim, systems: 4 });
+    const [egnn, rf, gnn] = rows;
+    for (const t of TRANSFORMS) {
+      assert.ok(egnn.errors[t] < 1e-4, `EGNN ${t} ${egnn.errors[t]} (dim ${dim})`);
+      assert.ok(rf.errors[t] < 1e-4, `RF ${t} ${rf.errors[t]} (dim ${dim})`);
+    }
+    assert.ok(gnn.errors.rotation > 1e-2, `GNN rotation ${gnn.errors.rotation}`);
+    assert.ok(gnn.errors.permutation < 1e-4, `GNN permutation ${gnn.errors.permutation}`);
+    const table = formatCheckTable(rows);
+    assert.match(table, /EGNN .*equivariant \(as it should be\)/);
+    assert.match(table, /Graph Neural Network .*not equivariant \(as expected/);
+  }
+});
+
+Deno.test("check: the QM9 model's predictions are invariant", async () => {
+  const cfg = config({ experiment: "qm9", model: { hiddenNf: 8, nLayers: 2 } }) as Qm9Config;
+  const [row] = await checkQm9(cfg, { molecules: 4 });
+  for (const t of TRANSFORMS) assert.ok(row.errors[t] < 1e-4, `QM9 ${t} ${row.errors[t]}`);
+});
