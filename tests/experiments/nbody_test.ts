@@ -8,6 +8,7 @@ import {
   nbodySchema,
 } from "../../lib/experiments/nbody/config.ts";
 import { runNBody } from "../../lib/experiments/nbody/run.ts";
+import { formatSweepTable, runNBodySweep } from "../../lib/experiments/nbody/sweep.ts";
 import { parseCsv } from "../../lib/io/csv.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
 
@@ -182,4 +183,48 @@ Deno.test("nbody run: killed mid-run and resumed, it reaches the uninterrupted r
     ) => [r.epoch, r.val_mse, r.test_mse]);
   assert.deepEqual(curve(out), curve(`${dir}/straight`));
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("nbody sweep: a CSV of size × method and a learning curve per (size, method)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const cfg = loadConfig(
+      writeConfig(
+        dir,
+        tinyConfig(dir, {
+          name: "sw",
+          methods: [{ name: "rf" }, { name: "linear_vel" }],
+          train: { epochs: 2, batchSize: 20, evalEvery: 1, forwardTimingReps: 1 },
+          sweep: {
+            sizes: [20, 40],
+            epochs: [2, 2],
+            egnnEpochs: [2, 2],
+            evalBudget: 40,
+            trainCount: 60,
+            trainSampleFreq: 100,
+            trainInputFrame: 3,
+            trainTargetFrame: 6,
+          },
+        }),
+      ),
+      schemas,
+    ).config as unknown as NBodyConfig;
+    checkNBodyConfig(cfg, "sweep test");
+    const rows = await runNBodySweep(cfg, { resume: false, quiet: true });
+    assert.deepEqual(rows.map((r) => `${r.train_size}:${r.method}`), [
+      "20:rf",
+      "20:linear_vel",
+      "40:rf",
+      "40:linear_vel",
+    ]);
+    for (const r of rows) assert.ok(Number.isFinite(r.test_mse) && r.test_mse > 0);
+    assert.equal(parseCsv(Deno.readTextFileSync(`${dir}/out/sw.csv`)).rows.length, 4);
+    // evalBudget 40: every 2 epochs at size 20 (epochs 0 and the last), every epoch at 40
+    const curve = parseCsv(Deno.readTextFileSync(`${dir}/out/sw_rf_n40_curve.csv`));
+    assert.deepEqual(curve.rows.map((r) => Number(r.epoch)), [0, 1]);
+    assert.ok(Deno.statSync(`${dir}/out/sw_linear_vel_n20_curve.csv`).isFile);
+    assert.match(formatSweepTable(rows), /^train size\s+rf\s+linear_vel/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

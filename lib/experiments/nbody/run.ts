@@ -14,7 +14,12 @@ import { writeFileAtomic } from "../../io/atomic.ts";
 import type { NBodyConfig } from "./config.ts";
 import { BatchGraphs, type NBodySplitData } from "./batches.ts";
 import { buildNBodyModel, PAPER_TABLE2, REFERENCE_LR } from "./methods.ts";
-import { measureForwardSeconds, type MethodResult, trainNBodyMethod } from "./train.ts";
+import {
+  type CurvePoint,
+  measureForwardSeconds,
+  type MethodResult,
+  trainNBodyMethod,
+} from "./train.ts";
 import { loadNBodyData } from "./data.ts";
 
 /** One row of the Table-2 CSV. */
@@ -50,6 +55,34 @@ export const NBODY_COLUMNS: (keyof NBodyRow)[] = [
   "wall_s",
   "adapter",
 ];
+
+/**
+ * Writes a learning curve (one row per evaluation) atomically.
+ *
+ * @param path the CSV file
+ * @param curve the evaluations
+ * @param seed the run's seed (a column, so that every output carries it)
+ */
+export async function writeNBodyCurve(
+  path: string,
+  curve: CurvePoint[],
+  seed: number,
+): Promise<void> {
+  await writeFileAtomic(
+    path,
+    stringifyCsv(
+      ["epoch", "train_mse", "val_mse", "test_mse", "elapsed_s", "seed"],
+      curve.map((p) => ({
+        epoch: p.epoch,
+        train_mse: p.trainMse,
+        val_mse: p.valMse,
+        test_mse: p.testMse,
+        elapsed_s: p.elapsedS.toFixed(2),
+        seed,
+      })),
+    ),
+  );
+}
 
 /** Options of a run beyond the config. */
 export interface RunOptions {
@@ -120,20 +153,7 @@ export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRo
         wall_s: result.wallS,
         adapter,
       });
-      await writeFileAtomic(
-        `${cfg.out}/${cfg.name}_${m.name}_curve.csv`,
-        stringifyCsv(
-          ["epoch", "train_mse", "val_mse", "test_mse", "elapsed_s", "seed"],
-          result.curve.map((p) => ({
-            epoch: p.epoch,
-            train_mse: p.trainMse,
-            val_mse: p.valMse,
-            test_mse: p.testMse,
-            elapsed_s: p.elapsedS.toFixed(2),
-            seed: cfg.seed,
-          })),
-        ),
-      );
+      await writeNBodyCurve(`${cfg.out}/${cfg.name}_${m.name}_curve.csv`, result.curve, cfg.seed);
       // The table so far, after every method: an interrupted run keeps what it finished.
       await writeFileAtomic(
         csvPath,

@@ -17,7 +17,7 @@ import { BatchGraphs } from "./batches.ts";
 import { buildNBodyModel, REFERENCE_LR } from "./methods.ts";
 import { trainNBodyMethod } from "./train.ts";
 import { generateCached, loadNBodyData, take } from "./data.ts";
-import type { RunOptions } from "./run.ts";
+import { type RunOptions, writeNBodyCurve } from "./run.ts";
 
 /** One point of Figure 2. */
 export interface SweepRow {
@@ -126,6 +126,11 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
           wall_s: result.wallS,
           adapter,
         });
+        await writeNBodyCurve(
+          `${cfg.out}/${cfg.name}_${m.name}_n${size}_curve.csv`,
+          result.curve,
+          cfg.seed,
+        );
         await writeFileAtomic(
           `${cfg.out}/${cfg.name}.csv`,
           stringifyCsv(SWEEP_COLUMNS, rows as unknown as Record<string, unknown>[]),
