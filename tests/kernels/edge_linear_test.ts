@@ -1,0 +1,88 @@
+// edgeLinear (φe's first layer per node, one fused pass per edge) against the float64 reference
+// tests/reference/edge_linear.ts, with finite differences (checks: see check_op.ts); and rowBlock.
+import { concat, edgeLinear, getGpu, rowBlock, rowIndex, scale } from "../../mod.ts";
+import {
+  edgeLinearBackward,
+  type EdgeLinearCase,
+  edgeLinearForward,
+} from "../reference/edge_linear.ts";
+import { Random } from "../reference/random.ts";
+import { checkOp } from "./check_op.ts";
+
+for (
+  const [act, h, k, bias] of [["silu", 8, 1, true], ["none", 4, 3, false], [
+    "tanh",
+    12,
+    2,
+    true,
+  ]] as const
+) {
+  Deno.test(`edgeLinear (${act}, H ${h}, K ${k}${bias ? ", bias" : ""}): forward and gradients match the reference`, async () => {
+    await getGpu();
+    const rng = new Random(40 + h + k);
+    const nodes = 9, edges = 41;
+    // Random receivers and senders (repeats, a node that receives nothing), not sorted.
+    const receivers = rng.ints(edges, 0, nodes - 1), senders = rng.ints(edges, 0, nodes);
+    const c: EdgeLinearCase = { nodes, h, k, receivers, senders, act };
+    const recv = rowIndex(receivers, nodes), send = rowIndex(senders, nodes);
+    try {
+      await checkOp({
+        name: `edgeLinear ${act} H ${h} K ${k}`,
+        inputs: [
+          { name: "pq", data: rng.normals(nodes * 2 * h), shape: [nodes, 2 * h] },
+          { name: "rest", data: rng.normals(edges * k), shape: [edges, k] },
+          { name: "w", data: rng.normals(k * h), shape: [k, h] },
+          ...(bias ? [{ name: "b", data: rng.normals(h), shape: [h] }] : []),
+        ],
+        gpu: ([pq, rest, w, b]) => edgeLinear(pq, recv, send, rest, w, b ?? null, act),
+        forward: ([pq, rest, w, b]) => edgeLinearForward(c, pq, rest, w, b ?? null),
+        backward: ([pq, rest, w, b], dy) => {
+          const [dpq, drest, dw, db] = edgeLinearBackward(c, pq, rest, w, b ?? null, dy);
+          return bias ? [dpq, drest, dw, db] : [dpq, drest, dw];
+        },
+      });
+    } finally {
+      for (
+        const t of [
+          recv.index,
+          recv.inversePtr,
+          recv.inversePerm,
+          send.index,
+          send.inversePtr,
+          send.inversePerm,
+        ]
+      ) t.dispose();
+    }
+  });
+}
+
+Deno.test("rowBlock: two blocks of one matrix; rows no block covers get a zero gradient", async () => {
+  const rng = new Random(47), rows = 7, cols = 5;
+  await checkOp({
+    name: "rowBlock rows 1–2 and 4–5 of 7×5",
+    inputs: [{ name: "x", data: rng.normals(rows * cols), shape: [rows, cols] }],
+    // out row r = [x[1 + r], 2·x[4 + r]]: the second block is taken after the first received
+    // its gradient, so the weight's gradient is cleared once and accumulated twice.
+    gpu: ([x]) => concat([rowBlock(x, 1, 3), scale(rowBlock(x, 4, 6), 2)]),
+    forward: ([x]) => {
+      const out = new Float64Array(2 * 2 * cols);
+      for (let r = 0; r < 2; r++) {
+        for (let c = 0; c < cols; c++) {
+          out[r * 2 * cols + c] = x[(1 + r) * cols + c];
+          out[r * 2 * cols + cols + c] = 2 * x[(4 + r) * cols + c];
+        }
+      }
+      return out;
+    },
+    backward: (_, dy) => {
+      const dx = new Float64Array(rows * cols);
+      for (let r = 0; r < 2; r++) {
+        for (let c = 0; c < cols; c++) {
+          dx[(1 + r) * cols + c] = dy[r * 2 * cols + c];
+          dx[(4 + r) * cols + c] = 2 * dy[r * 2 * cols + cols + c];
+        }
+      }
+      return [dx];
+    },
+  });
+});
