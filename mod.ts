@@ -168,3 +168,30 @@ export {
   readReferenceNBodyDataset,
   type ReferenceNBodyOptions,
 } from "./lib/sim/nbody_dataset.ts";
+export { elementNumber, ELEMENTS, type Molecule, QM9_PROPERTIES } from "./lib/qm9/molecule.ts";
+export { readXyzMolecules } from "./lib/qm9/xyz.ts";
+export {
+  parseReleaseXyz,
+  readReleaseDirectory,
+  readReleaseRecords,
+  type ReleaseRecord,
+} from "./lib/qm9/release.ts";
+export {
+  attachLabels,
+  type Labels,
+  type LabelsCsvOptions,
+  type MissingLabels,
+  readLabelsCsv,
+} from "./lib/qm9/labels.ts";
+export { readUncharacterized } from "./lib/qm9/uncharacterized.ts";
+export { readReferenceNpz, type ReferenceNpz } from "./lib/qm9/npz_dataset.ts";
+export {
+  ATOM_REFERENCES,
+  HARTREE_TO_EV,
+  nodeFeatures,
+  PROPERTY_INFO,
+  type PropertyInfo,
+  type Qm9Property,
+  TABLE3_PROPERTIES,
+  targetValue,
+} from "./lib/qm9/targets.ts";
