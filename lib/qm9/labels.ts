@@ -11,7 +11,7 @@
  */
 
 import { pathName, readLines } from "./lines.ts";
-import type { Molecule } from "./molecule.ts";
+import { type Molecule, QM9_PROPERTIES } from "./molecule.ts";
 
 /** MoleculeNet column → canonical QM9 property name (columns not listed keep their name). */
 export const MOLECULENET_COLUMNS: Readonly<Record<string, string>> = Object.freeze({
@@ -23,27 +23,9 @@ export const MOLECULENET_COLUMNS: Readonly<Record<string, string>> = Object.free
 });
 
 /** Columns that must hold numbers on every row under the default layout. */
-const LABEL_COLUMNS = new Set([
-  "A",
-  "B",
-  "C",
-  "mu",
-  "alpha",
-  "homo",
-  "lumo",
-  "gap",
-  "r2",
-  "zpve",
-  "u0",
-  "u298",
-  "h298",
-  "g298",
-  "cv",
-  "U0",
-  "U",
-  "H",
-  "G",
-  "Cv",
+const LABEL_COLUMNS: ReadonlySet<string> = new Set([
+  ...QM9_PROPERTIES,
+  ...Object.keys(MOLECULENET_COLUMNS),
 ]);
 
 /** How to read a label file. */

@@ -16,27 +16,16 @@ import { defineKernel } from "../dsl.ts";
 import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
-import { type Activation, matmul } from "./matmul.ts";
+import { type Activation, activationExpr, matmul } from "./matmul.ts";
 import { activationBackward } from "./elementwise.ts";
 import { columnSum } from "./reduce.ts";
 import { copyColumns } from "./columns.ts";
 import { type RowIndex, segmentSumInto } from "./segment.ts";
 
-/** The activation of a vec4f `z`, as a WGSL expression. */
+/** The activation of a vec4f `z`, componentwise with the scalar helpers (as matmul's). */
 function activation4(act: Activation): string {
-  switch (act) {
-    case "none":
-      return "z";
-    case "silu":
-      return "z / (1.0 + exp(-z))";
-    case "sigmoid":
-      return "1.0 / (1.0 + exp(-z))";
-    case "tanh":
-      return "tanh(z)";
-    case "relu":
-      return "max(z, vec4f(0.0))";
-  }
-  throw new Error(`edgeLinear: unknown activation ${act}`);
+  if (act === "none") return "z";
+  return `vec4f(${[..."xyzw"].map((l) => activationExpr(act, `z.${l}`)).join(", ")})`;
 }
 
 const edgeLinearKernel = defineKernel({
