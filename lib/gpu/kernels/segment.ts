@@ -95,100 +95,65 @@ export function segments(ptr: ArrayLike<number>): Segments {
   };
 }
 
-const gatherKernel = defineKernel({
-  name: "gather_rows",
-  workgroupSize: 64,
-  constants: { COLS: "u32", SCALED: "bool", ACCUMULATE: "bool" },
-  uniforms: { rows: "u32" },
-  bindings: {
-    x: { type: "f32", access: "read" },
-    rowOf: { type: "u32", access: "read" },
-    scale: { type: "f32", access: "read" },
-    out: { type: "f32", access: "read_write" },
-  },
-  body: (c) => `
-  if (index >= params.rows * COLS) { return; }
-  let row = index / COLS;
-  let col = index % COLS;
+// Each kernel in two forms: one column per invocation, or (COLS % 4 = 0) four — vec4 reads and
+// writes, a quarter of the invocations: on the CPU adapter each storage read is emulated per
+// invocation, and a vec4 costs about as much as a scalar. Same order of summation, so the same
+// bits either way.
+function declareGather(vec4: boolean) {
+  const t = vec4 ? "vec4f" : "f32";
+  return defineKernel({
+    name: vec4 ? "gather_rows4" : "gather_rows",
+    workgroupSize: 64,
+    constants: { COLS: "u32", SCALED: "bool", ACCUMULATE: "bool" },
+    uniforms: { rows: "u32" },
+    bindings: {
+      x: { type: t, access: "read" },
+      rowOf: { type: "u32", access: "read" },
+      scale: { type: "f32", access: "read" },
+      out: { type: t, access: "read_write" },
+    },
+    body: (c) => `
+  let w = ${vec4 ? "COLS / 4u" : "COLS"};
+  if (index >= params.rows * w) { return; }
+  let row = index / w;
+  let col = index % w;
   let src = rowOf[row];
-  var v = x[src * COLS + col];
+  var v = x[src * w + col];
   ${c.SCALED ? "v = v * scale[src];" : ""}
   ${c.ACCUMULATE ? "out[index] = out[index] + v;" : "out[index] = v;"}`,
-});
+  });
+}
 
-const segmentSumKernel = defineKernel({
-  name: "segment_sum",
-  workgroupSize: 64,
-  constants: { COLS: "u32", PERMUTED: "bool", SCALED: "bool", ACCUMULATE: "bool" },
-  uniforms: { segments: "u32" },
-  bindings: {
-    x: { type: "f32", access: "read" },
-    ptr: { type: "u32", access: "read" },
-    perm: { type: "u32", access: "read" },
-    scale: { type: "f32", access: "read" },
-    out: { type: "f32", access: "read_write" },
-  },
-  body: (c) => `
-  if (index >= params.segments * COLS) { return; }
-  let seg = index / COLS;
-  let col = index % COLS;
-  var s = 0.0;
+function declareSegmentSum(vec4: boolean) {
+  const t = vec4 ? "vec4f" : "f32";
+  return defineKernel({
+    name: vec4 ? "segment_sum4" : "segment_sum",
+    workgroupSize: 64,
+    constants: { COLS: "u32", PERMUTED: "bool", SCALED: "bool", ACCUMULATE: "bool" },
+    uniforms: { segments: "u32" },
+    bindings: {
+      x: { type: t, access: "read" },
+      ptr: { type: "u32", access: "read" },
+      perm: { type: "u32", access: "read" },
+      scale: { type: "f32", access: "read" },
+      out: { type: t, access: "read_write" },
+    },
+    body: (c) => `
+  let w = ${vec4 ? "COLS / 4u" : "COLS"};
+  if (index >= params.segments * w) { return; }
+  let seg = index / w;
+  let col = index % w;
+  var s = ${t}(0.0);
   for (var k = ptr[seg]; k < ptr[seg + 1u]; k++) {
-    s += x[${c.PERMUTED ? "perm[k]" : "k"} * COLS + col];
+    s += x[${c.PERMUTED ? "perm[k]" : "k"} * w + col];
   }
   ${c.SCALED ? "s = s * scale[seg];" : ""}
   ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
-});
+  });
+}
 
-// Four columns per invocation (COLS % 4 = 0): vec4 reads and writes, a quarter of the
-// invocations — on the CPU adapter each storage read is emulated per invocation, and a vec4
-// costs about as much as a scalar. Same order of summation, so the same bits as the scalar form.
-const gather4Kernel = defineKernel({
-  name: "gather_rows4",
-  workgroupSize: 64,
-  constants: { COLS: "u32", SCALED: "bool", ACCUMULATE: "bool" },
-  uniforms: { rows: "u32" },
-  bindings: {
-    x: { type: "vec4f", access: "read" },
-    rowOf: { type: "u32", access: "read" },
-    scale: { type: "f32", access: "read" },
-    out: { type: "vec4f", access: "read_write" },
-  },
-  body: (c) => `
-  let c4 = COLS / 4u;
-  if (index >= params.rows * c4) { return; }
-  let row = index / c4;
-  let col = index % c4;
-  let src = rowOf[row];
-  var v = x[src * c4 + col];
-  ${c.SCALED ? "v = v * scale[src];" : ""}
-  ${c.ACCUMULATE ? "out[index] = out[index] + v;" : "out[index] = v;"}`,
-});
-
-const segmentSum4Kernel = defineKernel({
-  name: "segment_sum4",
-  workgroupSize: 64,
-  constants: { COLS: "u32", PERMUTED: "bool", SCALED: "bool", ACCUMULATE: "bool" },
-  uniforms: { segments: "u32" },
-  bindings: {
-    x: { type: "vec4f", access: "read" },
-    ptr: { type: "u32", access: "read" },
-    perm: { type: "u32", access: "read" },
-    scale: { type: "f32", access: "read" },
-    out: { type: "vec4f", access: "read_write" },
-  },
-  body: (c) => `
-  let c4 = COLS / 4u;
-  if (index >= params.segments * c4) { return; }
-  let seg = index / c4;
-  let col = index % c4;
-  var s = vec4f(0.0);
-  for (var k = ptr[seg]; k < ptr[seg + 1u]; k++) {
-    s += x[${c.PERMUTED ? "perm[k]" : "k"} * c4 + col];
-  }
-  ${c.SCALED ? "s = s * scale[seg];" : ""}
-  ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
-});
+const gatherKernel = declareGather(false), gather4Kernel = declareGather(true);
+const segmentSumKernel = declareSegmentSum(false), segmentSum4Kernel = declareSegmentSum(true);
 
 function cols(t: Tensor, op: string): number {
   if (t.shape.length !== 2) throw new Error(`${op}: expected a 2-D tensor, got [${t.shape}]`);
