@@ -12,14 +12,13 @@
  */
 
 import { Adam } from "../../gpu/optim.ts";
-import { endStep, readMany, type Tensor, writeTensor } from "../../gpu/tensor.ts";
+import { endStep, readMany, type Tensor } from "../../gpu/tensor.ts";
 import { submit } from "../../gpu/commands.ts";
 import { noGrad, resetTape } from "../../gpu/tape.ts";
 import { trainStep } from "../../gpu/step.ts";
 import { LossMeter, mseLoss } from "../../gpu/kernels/losses.ts";
 import { Random } from "../../random.ts";
-import { decodeCheckpoint, encodeCheckpoint } from "../../io/checkpoint.ts";
-import { writeFileAtomic } from "../../io/atomic.ts";
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from "../training_checkpoint.ts";
 import { Progress } from "../../cli/progress.ts";
 import { type BatchGraphs, type NBodySplitData, uploadBatch } from "./batches.ts";
 import type { NBodyModel } from "./methods.ts";
@@ -83,11 +82,6 @@ function evaluateInto(
   }
 }
 
-async function readMoments(opt: Adam): Promise<[Float32Array, Float32Array]> {
-  const [m, v] = await readMany([opt.state.m, opt.state.v]);
-  return [m as Float32Array, v as Float32Array];
-}
-
 /**
  * Trains one method and returns its result (or resumes it from its checkpoint).
  *
@@ -115,43 +109,21 @@ export async function trainNBodyMethod(
   let resumedFromEpoch: number | null = null;
 
   if (o.resume) {
-    let bytes: Uint8Array | null = null;
-    try {
-      bytes = await Deno.readFile(o.checkpointPath);
-    } catch {
-      bytes = null;
-    }
-    if (bytes) {
-      const ckpt = decodeCheckpoint(bytes, o.checkpointPath);
-      const meta = ckpt.meta as {
-        epoch: number;
-        adamT: number;
-        rng: number[];
-        curve: CurvePoint[];
-        best: { epoch: number; val: number; test: number };
-        wallS: number;
-        lr: number;
-        seed: number;
-      };
+    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt) as {
+      epoch: number;
+      rng: number[];
+      curve: CurvePoint[];
+      best: { epoch: number; val: number; test: number };
+      wallS: number;
+      lr: number;
+      seed: number;
+    } | null;
+    if (meta) {
       if (meta.lr !== o.lr || meta.seed !== o.seed) {
         throw new Error(
           `${o.checkpointPath}: checkpoint of lr ${meta.lr}, seed ${meta.seed}; this run has ` +
             `lr ${o.lr}, seed ${o.seed} (remove it to start afresh)`,
         );
-      }
-      if (model.params) {
-        const values = new Map<string, Float32Array>();
-        for (const p of model.params.tensors) {
-          const t = ckpt.tensors.get(p.name);
-          if (!t) throw new Error(`${o.checkpointPath}: parameter ${p.name} is missing`);
-          values.set(p.name, t.data);
-        }
-        model.params.load(values);
-        const m = ckpt.tensors.get("adam.m"), v = ckpt.tensors.get("adam.v");
-        if (!m || !v || !opt) throw new Error(`${o.checkpointPath}: Adam's moments are missing`);
-        writeTensor(opt.state.m, m.data);
-        writeTensor(opt.state.v, v.data);
-        opt.t = meta.adamT;
       }
       rng.setState(meta.rng);
       curve = meta.curve;
@@ -235,7 +207,7 @@ export async function trainNBodyMethod(
   };
 }
 
-async function saveCheckpoint(
+function saveCheckpoint(
   model: NBodyModel,
   opt: Adam | null,
   rng: Random,
@@ -247,18 +219,8 @@ async function saveCheckpoint(
     wallS: number;
   },
 ): Promise<void> {
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  if (model.params && opt) {
-    const values = await model.params.toHost();
-    for (const p of model.params.tensors) {
-      tensors.set(p.name, { shape: [...p.shape], data: values.get(p.name)! });
-    }
-    const [m, v] = await readMoments(opt);
-    tensors.set("adam.m", { shape: [m.length], data: m });
-    tensors.set("adam.v", { shape: [v.length], data: v });
-  }
-  const meta = { ...state, adamT: opt?.t ?? 0, rng: rng.getState(), lr: o.lr, seed: o.seed };
-  await writeFileAtomic(o.checkpointPath, encodeCheckpoint({ meta, tensors }));
+  const meta = { ...state, rng: rng.getState(), lr: o.lr, seed: o.seed };
+  return saveTrainingCheckpoint(o.checkpointPath, model.params, opt, meta);
 }
 
 /**

@@ -14,15 +14,14 @@
  */
 
 import { Adam, cosineLr } from "../../gpu/optim.ts";
-import { endStep, readMany, writeTensor } from "../../gpu/tensor.ts";
+import { endStep } from "../../gpu/tensor.ts";
 import { submit } from "../../gpu/commands.ts";
 import { noGrad, resetTape } from "../../gpu/tape.ts";
 import { trainStep } from "../../gpu/step.ts";
 import { AbsErrorMeter, l1Loss, LossMeter } from "../../gpu/kernels/losses.ts";
 import type { QM9Model } from "../../egnn/qm9_model.ts";
 import { Random } from "../../random.ts";
-import { decodeCheckpoint, encodeCheckpoint } from "../../io/checkpoint.ts";
-import { writeFileAtomic } from "../../io/atomic.ts";
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from "../training_checkpoint.ts";
 import { Progress } from "../../cli/progress.ts";
 import type { Qm9Data, Qm9Split } from "./data.ts";
 import { uploadQm9Batch } from "./batches.ts";
@@ -131,20 +130,17 @@ export async function trainQm9Model(
   let resumedFromEpoch: number | null = null;
 
   if (o.resume) {
-    const bytes = await Deno.readFile(o.checkpointPath).catch(() => null);
-    if (bytes) {
-      const ckpt = decodeCheckpoint(bytes, o.checkpointPath);
-      const meta = ckpt.meta as {
-        epoch: number;
-        adamT: number;
-        rng: number[];
-        curve: Qm9CurvePoint[];
-        best: Qm9Best[];
-        wallS: number;
-        lr: number;
-        seed: number;
-        properties: string[];
-      };
+    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt) as {
+      epoch: number;
+      rng: number[];
+      curve: Qm9CurvePoint[];
+      best: Qm9Best[];
+      wallS: number;
+      lr: number;
+      seed: number;
+      properties: string[];
+    } | null;
+    if (meta) {
       if (
         meta.lr !== o.lr || meta.seed !== o.seed ||
         meta.properties.join() !== data.properties.join()
@@ -155,18 +151,6 @@ export async function trainQm9Model(
             `${data.properties} (remove it to start afresh)`,
         );
       }
-      const values = new Map<string, Float32Array>();
-      for (const p of model.params.tensors) {
-        const t = ckpt.tensors.get(p.name);
-        if (!t) throw new Error(`${o.checkpointPath}: parameter ${p.name} is missing`);
-        values.set(p.name, t.data);
-      }
-      model.params.load(values);
-      const m = ckpt.tensors.get("adam.m"), v = ckpt.tensors.get("adam.v");
-      if (!m || !v) throw new Error(`${o.checkpointPath}: Adam's moments are missing`);
-      writeTensor(opt.state.m, m.data);
-      writeTensor(opt.state.v, v.data);
-      opt.t = meta.adamT;
       rng.setState(meta.rng);
       curve = meta.curve;
       best = meta.best;
@@ -250,7 +234,7 @@ function fmt(v: number): string {
   return Math.abs(v) >= 0.01 ? v.toFixed(4) : v.toExponential(3);
 }
 
-async function saveCheckpoint(
+function saveCheckpoint(
   model: QM9Model,
   opt: Adam,
   rng: Random,
@@ -258,21 +242,6 @@ async function saveCheckpoint(
   properties: string[],
   state: { epoch: number; curve: Qm9CurvePoint[]; best: Qm9Best[]; wallS: number },
 ): Promise<void> {
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  const values = await model.params.toHost();
-  for (const p of model.params.tensors) {
-    tensors.set(p.name, { shape: [...p.shape], data: values.get(p.name)! });
-  }
-  const [m, v] = await readMany([opt.state.m, opt.state.v]) as Float32Array[];
-  tensors.set("adam.m", { shape: [m.length], data: m });
-  tensors.set("adam.v", { shape: [v.length], data: v });
-  const meta = {
-    ...state,
-    adamT: opt.t,
-    rng: rng.getState(),
-    lr: o.lr,
-    seed: o.seed,
-    properties,
-  };
-  await writeFileAtomic(o.checkpointPath, encodeCheckpoint({ meta, tensors }));
+  const meta = { ...state, rng: rng.getState(), lr: o.lr, seed: o.seed, properties };
+  return saveTrainingCheckpoint(o.checkpointPath, model.params, opt, meta);
 }
