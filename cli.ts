@@ -20,6 +20,8 @@ import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.t
 import { checkQm9Config, type Qm9Config, qm9Schema } from "./lib/experiments/qm9/config.ts";
 import { formatQm9Table, runQm9 } from "./lib/experiments/qm9/run.ts";
 import { checkNBody, checkQm9, formatCheckTable } from "./lib/experiments/check.ts";
+import { type AeConfig, aeSchema, checkAeConfig } from "./lib/experiments/ae/config.ts";
+import { formatAeTable, runAe } from "./lib/experiments/ae/run.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
   help: { type: "boolean", short: "h", description: "show this help" },
@@ -56,7 +58,7 @@ const COMMANDS: Record<string, string> = {
   adapter: "print the WebGPU adapter's description as JSON",
 };
 
-const SCHEMAS: Record<string, Schema> = { nbody: nbodySchema, qm9: qm9Schema };
+const SCHEMAS: Record<string, Schema> = { nbody: nbodySchema, qm9: qm9Schema, ae: aeSchema };
 
 const configsDir = new URL("./configs", import.meta.url).pathname;
 
@@ -119,6 +121,18 @@ async function train(args: ReturnType<typeof parseCommandLine>): Promise<number>
       console.log(
         `\nwritten: ${cfg.out}/${cfg.name}.csv and ${cfg.out}/${cfg.name}_<model>_curve.csv`,
       );
+      return 0;
+    }
+    case "ae": {
+      const cfg = config as unknown as AeConfig;
+      checkAeConfig(cfg, path);
+      const { cells, csvPath, adapter } = await runAe(cfg, { resume, quiet });
+      const what = cfg.overfit.length > 0
+        ? "over-fitting sweep (Figure 5 right): F1 on the 100 training graphs"
+        : "table of Figure 5 (test partition)";
+      console.log(`\nGraph autoencoder, ${what}, seed ${cfg.seed}, adapter ${adapter}`);
+      console.log(formatAeTable(cfg, cells));
+      console.log(`\nwritten: ${csvPath} and ${cfg.out}/${cfg.name}_<dataset>_<encoder>_curve.csv`);
       return 0;
     }
   }

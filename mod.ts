@@ -92,6 +92,7 @@ export { rowSquaredNorm } from "./lib/gpu/kernels/rownorm.ts";
 export {
   AbsErrorMeter,
   bceWithLogitsLoss,
+  ConfusionMeter,
   l1Loss,
   LossMeter,
   mseLoss,
@@ -144,6 +145,11 @@ export { writeFileAtomic } from "./lib/io/atomic.ts";
 export { profileReport, setProfiling } from "./lib/gpu/commands.ts";
 export { QM9Model, type QM9ModelOptions } from "./lib/egnn/qm9_model.ts";
 export { GNNEncoder, type GNNEncoderOptions } from "./lib/egnn/baselines/noise_gnn.ts";
+export {
+  type AutoencoderKind,
+  GraphAutoencoder,
+  type GraphAutoencoderOptions,
+} from "./lib/egnn/autoencoder.ts";
 export {
   chargedForces,
   type ChargedParticlesConfig,

@@ -37,6 +37,8 @@ export type Field =
     doc: string;
     unit?: string;
     min?: number;
+    exclusiveMin?: boolean;
+    max?: number;
     integer?: boolean;
   }
   | { type: "stringList"; default: string[]; doc: string; enum?: readonly string[] }
@@ -95,8 +97,8 @@ function describe(f: Field): string {
       return "true or false";
     case "numberList":
       return `a list of ${f.integer ? "integers" : "numbers"}${
-        f.min !== undefined ? ` ≥ ${f.min}` : ""
-      }`;
+        f.min !== undefined ? ` ${f.exclusiveMin ? ">" : "≥"} ${f.min}` : ""
+      }${f.max !== undefined ? ` and ≤ ${f.max}` : ""}`;
     case "stringList":
       return f.enum ? `a list of ${f.enum.map((e) => `"${e}"`).join(", ")}` : "a list of strings";
     case "section":

@@ -33,6 +33,11 @@ export interface GNNEncoderOptions {
   seed?: number;
   /** Seed of the noise stream (default seed + 1). */
   noiseSeed?: number;
+  /**
+   * Also declare the reference autoencoder's decoder `fc_dec` = Linear(embedding width → 1) on
+   * (z_i − z_j)² (default false; 9 more parameters at the reference's settings).
+   */
+  decoder?: boolean;
 }
 
 /**
@@ -56,6 +61,8 @@ export class GNNEncoder {
   readonly layers: GCL[] = [];
   /** `fc_emb`: Linear(H → embedding width). */
   readonly fcEmb: Dense;
+  /** `fc_dec`: Linear(embedding width → 1), or null without `decoder`. */
+  readonly fcDec: Dense | null;
   /** The noise generator (its state belongs in checkpoints). */
   readonly noise: Random;
   private readonly noiseDim: number;
@@ -78,7 +85,9 @@ export class GNNEncoder {
         }, rng),
       );
     }
-    this.fcEmb = dense(this.params, "fc_emb", H, options.embeddingNf ?? 8, rng);
+    const K = options.embeddingNf ?? 8;
+    this.fcEmb = dense(this.params, "fc_emb", H, K, rng);
+    this.fcDec = options.decoder ? dense(this.params, "fc_dec", K, 1, rng) : null;
     this.params.build();
   }
 
