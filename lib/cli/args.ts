@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { nearest } from "../config/schema.ts";
 
 /** A declared option. */
 export interface OptionSpec {
@@ -47,7 +48,16 @@ export function parseCommandLine(argv: string[], spec: Record<string, OptionSpec
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new Error(`${(e as Error).message} (see --help)`);
+    const message = (e as Error).message;
+    const unknown = /Unknown option '-{1,2}([^']+)'/.exec(message)?.[1];
+    if (unknown !== undefined) {
+      const near = nearest(unknown, Object.keys(spec));
+      throw new Error(
+        `unknown option --${unknown}${near ? ` (did you mean --${near}?)` : ""}; options: ` +
+          Object.keys(spec).map((o) => `--${o}`).join(", "),
+      );
+    }
+    throw new Error(`${message} (see --help)`);
   }
   const values: Record<string, string | boolean | string[] | undefined> = {};
   for (const [name, o] of Object.entries(spec)) {

@@ -64,6 +64,50 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** Other names a field answers to, beyond its snake_case form (the reference's flag names). */
+const ALIASES: Record<string, string[]> = {
+  lr: ["learning_rate", "learningRate"],
+  evalEvery: ["test_interval"],
+  hiddenNf: ["nf"],
+};
+
+/** The names `field` also answers to: its snake_case spelling and its listed aliases. */
+function aliasesOf(field: string): string[] {
+  const snake = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return [...(snake !== field ? [snake] : []), ...(ALIASES[field] ?? [])];
+}
+
+/** The field of `schema` that `name` is an alias of, if any. */
+function canonicalName(name: string, schema: Schema): string | null {
+  for (const k of Object.keys(schema)) if (aliasesOf(k).includes(name)) return k;
+  return null;
+}
+
+/**
+ * A suggestion for an unknown field: the nearest name or alias in this section, else in a
+ * section below it — e.g. `train.learning_rate, i.e. train.lr` for `lerning_rate`.
+ */
+function suggest(name: string, schema: Schema, at: (k: string) => string): string | null {
+  const inSection = (sch: Schema, path: (k: string) => string): string | null => {
+    const names = Object.keys(sch).flatMap((k) => [k, ...aliasesOf(k)]);
+    const near = nearest(name, names);
+    if (near === null) return null;
+    const canonical = near in sch ? near : canonicalName(near, sch)!;
+    return canonical === near ? path(near) : `${path(near)}, i.e. ${path(canonical)}`;
+  };
+  const here = inSection(schema, at);
+  if (here) return here;
+  for (const [k, f] of Object.entries(schema)) {
+    const below = f.type === "section"
+      ? inSection(f.fields, (n) => `${at(k)}.${n}`)
+      : f.type === "list"
+      ? inSection(f.of, (n) => `${at(k)}[].${n}`)
+      : null;
+    if (below) return below;
+  }
+  return null;
+}
+
 /**
  * The valid name nearest to `name`, if any is close.
  *
@@ -141,14 +185,20 @@ export function validate(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new Error(`${where}: ${path || "the config"} must be an object`);
   }
-  const given = value as Record<string, unknown>;
+  const given = { ...(value as Record<string, unknown>) };
   for (const k of Object.keys(given)) {
     if (k === "$comment" || k.startsWith("//")) continue;
     if (!(k in schema)) {
-      const near = nearest(k, Object.keys(schema));
+      const canonical = canonicalName(k, schema);
+      if (canonical !== null && !(canonical in given)) {
+        given[canonical] = given[k]; // an alias: learning_rate → lr, batch_size → batchSize
+        delete given[k];
+        continue;
+      }
+      const near = suggest(k, schema, at);
       throw new Error(
-        `${where}: unknown field ${at(k)}${near ? ` (did you mean ${at(near)}?)` : ""}; ` +
-          `valid fields: ${Object.keys(schema).join(", ")}`,
+        `${where}: unknown field ${at(k)}${near ? ` (did you mean ${near}?)` : ""}; ` +
+          `valid fields${path ? ` of ${path}` : ""}: ${Object.keys(schema).join(", ")}`,
       );
     }
   }
