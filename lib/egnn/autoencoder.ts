@@ -86,14 +86,14 @@ export class GraphAutoencoder {
   constructor(options: GraphAutoencoderOptions) {
     const seed = options.seed ?? 0;
     const o = this.options = {
-      hiddenNf: 64,
-      nLayers: 4,
-      embeddingNf: 8,
-      reg: 1e-3,
-      noiseSigma: 1,
+      encoder: options.encoder,
+      hiddenNf: options.hiddenNf ?? 64,
+      nLayers: options.nLayers ?? 4,
+      embeddingNf: options.embeddingNf ?? 8,
+      reg: options.reg ?? 1e-3,
+      noiseSigma: options.noiseSigma ?? 1,
       seed,
-      noiseSeed: seed + 1,
-      ...options,
+      noiseSeed: options.noiseSeed ?? seed + 1,
     };
     const H = o.hiddenNf;
     this.noise = new Random(o.noiseSeed);
@@ -155,11 +155,17 @@ export class GraphAutoencoder {
   encode(graph: DeviceGraph, adjacency: Tensor, noise?: Tensor): Tensor {
     const o = this.options;
     const N = graph.numNodes;
-    const draw = (cols: number, sigma: number) =>
-      noise ?? fromArray(
+    const draw = (cols: number, sigma: number) => {
+      if (noise && (noise.shape[0] !== N || noise.size !== N * cols)) {
+        throw new Error(
+          `GraphAutoencoder (${o.encoder}): noise is [${noise.shape}], expected [${N}, ${cols}]`,
+        );
+      }
+      return noise ?? fromArray(
         Float32Array.from({ length: N * cols }, () => sigma * this.noise.normal()),
         [N, cols],
       );
+    };
     const ones = () => fromArray(new Float32Array(N).fill(1), [N, 1]);
     if (this.gnn) {
       return this.gnn.forward(o.encoder === "gnn" ? ones() : draw(1, 1), graph, adjacency);
