@@ -33,25 +33,23 @@ export const ELEMENTS: Readonly<Record<"H" | "C" | "N" | "O" | "F", number>> = O
  * alpha (bohr³), homo, lumo, gap (Hartree), electronic spatial extent r2 (bohr²), zpve, U0, U, H,
  * G (Hartree), heat capacity Cv (cal/mol K).
  */
-export const QM9_PROPERTIES = Object.freeze(
-  [
-    "A",
-    "B",
-    "C",
-    "mu",
-    "alpha",
-    "homo",
-    "lumo",
-    "gap",
-    "r2",
-    "zpve",
-    "U0",
-    "U",
-    "H",
-    "G",
-    "Cv",
-  ] as const,
-);
+export const QM9_PROPERTIES = [
+  "A",
+  "B",
+  "C",
+  "mu",
+  "alpha",
+  "homo",
+  "lumo",
+  "gap",
+  "r2",
+  "zpve",
+  "U0",
+  "U",
+  "H",
+  "G",
+  "Cv",
+] as const;
 
 /**
  * The atomic number of a QM9 element symbol.
