@@ -19,7 +19,7 @@ import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
 import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.ts";
 import { checkQm9Config, type Qm9Config, qm9Schema } from "./lib/experiments/qm9/config.ts";
 import { formatQm9Table, runQm9 } from "./lib/experiments/qm9/run.ts";
-import { checkNBody, checkQm9, formatCheckTable } from "./lib/experiments/check.ts";
+import { checkNBody, checkQm9, formatCheckTable, writeCheckCsv } from "./lib/experiments/check.ts";
 import { type AeConfig, aeSchema, checkAeConfig } from "./lib/experiments/ae/config.ts";
 import { formatAeTable, runAe } from "./lib/experiments/ae/run.ts";
 
@@ -82,10 +82,16 @@ const COMMANDS: Record<string, Command> = {
     ],
   },
   report: {
-    summary: "write <results-dir>/report.md and report.html: the paper's tables beside ours, " +
-      "and the figures",
-    usage: "deno run -A cli.ts report [<results-dir>]   (default results)",
+    summary: "write report.md, report.html and figures/ from the CSVs of a results directory",
+    usage: "deno run --allow-read=results,/usr/share/fonts --allow-write=results cli.ts report " +
+      "[results-dir]",
     options: ["help"],
+    details: [
+      "Reads every CSV of the directory (default results/), recognised by its header: Table 2,",
+      "Figure 2, Figure 5, Table 3, the equivariance check (check_<name>.csv) and the learning",
+      "curves. Writes <dir>/report.md, <dir>/report.html (self-contained) and <dir>/figures/",
+      "(SVG and PNG). Experiments not run yet are noted as such.",
+    ],
   },
   adapter: {
     summary: "print the WebGPU adapter's description as JSON",
@@ -199,6 +205,7 @@ async function check(args: ReturnType<typeof parseCommandLine>): Promise<number>
   if (!given) throw new Error("check needs --config <file> (e.g. --config nbody_egnn.json)");
   const path = resolveConfigPath(given, configsDir);
   const overrides = [...((args.options.set as string[] | undefined) ?? [])];
+  if (args.options.out) overrides.push(`out=${JSON.stringify(args.options.out)}`);
   const { experiment, config } = loadConfig(path, SCHEMAS, overrides);
   const checkpoint = args.options.checkpoint as string | undefined;
   const dimText = args.options.dim as string | undefined;
@@ -214,6 +221,16 @@ async function check(args: ReturnType<typeof parseCommandLine>): Promise<number>
       `worst error relative to the output's spread`,
   );
   console.log(formatCheckTable(rows));
+  const { info } = await getGpu();
+  const cfg = config as unknown as { name: string; out: string; seed: number };
+  const csv = `${cfg.out}/check_${cfg.name}.csv`;
+  await writeCheckCsv(csv, rows, {
+    config: path,
+    checkpoint,
+    seed: cfg.seed,
+    adapter: `${info.description} (${info.backendGuess})`,
+  });
+  console.log(`\nwritten: ${csv}`);
   return rows.every((r) => !r.expected || Object.values(r.errors).every((e) => e <= 1e-4)) ? 0 : 1;
 }
 
@@ -233,6 +250,17 @@ async function main(argv: string[]): Promise<number> {
       return await train(args);
     case "check":
       return await check(args);
+    case "report": {
+      const dir = args.positionals[0] ?? "results";
+      // Imported here so that Vega and resvg (npm) load for this command only.
+      const { writeReport } = await import("./lib/report/report.ts");
+      const r = await writeReport(dir);
+      for (const w of r.warnings) console.error(`warning: ${w}`);
+      console.log(
+        `written: ${r.md}, ${r.html} and ${r.figures.length} figure files in ${dir}/figures/`,
+      );
+      return 0;
+    }
     case "adapter": {
       const { info } = await getGpu();
       console.log(JSON.stringify(info, null, 2));

@@ -17,6 +17,8 @@ import { getGpu } from "../gpu/device.ts";
 import { endStep, read, type Tensor } from "../gpu/tensor.ts";
 import { noGrad, resetTape } from "../gpu/tape.ts";
 import { loadCheckpoint } from "../io/checkpoint.ts";
+import { stringifyCsv } from "../io/csv.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { ParameterSet } from "../gpu/parameters.ts";
 import { Random } from "../random.ts";
 import { QM9Model } from "../egnn/qm9_model.ts";
@@ -298,4 +300,82 @@ export function formatCheckTable(rows: CheckRow[], tolerance = 1e-4): string {
   }
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   return lines.map((l) => l.map((v, c) => v.padEnd(widths[c])).join("  ")).join("\n");
+}
+
+/** Columns of the check's CSV (`<out>/check_<config name>.csv`), in order. */
+export const CHECK_COLUMNS = [
+  "model",
+  "expected",
+  ...TRANSFORMS,
+  "max_error",
+  "tolerance",
+  "verdict",
+  "config",
+  "checkpoint",
+  "seed",
+  "adapter",
+] as const;
+
+/** What the check's CSV records beside the errors. */
+export interface CheckMeta {
+  /** The config file checked. */
+  config: string;
+  /** The checkpoint whose weights were checked (absent: fresh weights). */
+  checkpoint?: string;
+  /** The config's seed. */
+  seed: number;
+  /** The WebGPU adapter, e.g. `${info.description} (${info.backendGuess})`. */
+  adapter: string;
+  /** Errors up to this pass (default 1e-4, as `formatCheckTable`). */
+  tolerance?: number;
+}
+
+/**
+ * The check's rows as CSV text: per model whether it should be equivariant, the worst relative
+ * error per transformation, the largest of them, the tolerance and the verdict, and the meta.
+ *
+ * @param rows the rows of `checkNBody` or `checkQm9`
+ * @param meta config, checkpoint, seed, adapter, tolerance
+ * @returns the CSV text (columns `CHECK_COLUMNS`)
+ */
+export function checkRowsToCsv(rows: CheckRow[], meta: CheckMeta): string {
+  const tolerance = meta.tolerance ?? 1e-4;
+  return stringifyCsv(
+    [...CHECK_COLUMNS],
+    rows.map((r) => {
+      const max = Math.max(...TRANSFORMS.map((t) => r.errors[t]));
+      const ok = max <= tolerance;
+      return {
+        model: r.model,
+        expected: r.expected,
+        ...Object.fromEntries(TRANSFORMS.map((t) => [t, r.errors[t]])),
+        max_error: max,
+        tolerance,
+        verdict: r.expected
+          ? (ok ? "equivariant" : "NOT equivariant")
+          : (ok ? "equivariant (unexpected)" : "not equivariant (expected)"),
+        config: meta.config,
+        checkpoint: meta.checkpoint ?? "",
+        seed: meta.seed,
+        adapter: meta.adapter,
+      };
+    }),
+  );
+}
+
+/**
+ * Writes the check's CSV atomically (creating its directory).
+ *
+ * @param path e.g. `${out}/check_${config.name}.csv`
+ * @param rows the rows of `checkNBody` or `checkQm9`
+ * @param meta config, checkpoint, seed, adapter, tolerance
+ */
+export async function writeCheckCsv(
+  path: string,
+  rows: CheckRow[],
+  meta: CheckMeta,
+): Promise<void> {
+  const dir = path.replace(/[\\/][^\\/]*$/, "");
+  if (dir !== path && dir !== "") await Deno.mkdir(dir, { recursive: true });
+  await writeFileAtomic(path, checkRowsToCsv(rows, meta));
 }
