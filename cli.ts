@@ -19,7 +19,13 @@ import { formatNBodyTable, runNBody } from "./lib/experiments/nbody/run.ts";
 import { formatSweepTable, runNBodySweep } from "./lib/experiments/nbody/sweep.ts";
 import { checkQm9Config, type Qm9Config, qm9Schema } from "./lib/experiments/qm9/config.ts";
 import { formatQm9Table, runQm9 } from "./lib/experiments/qm9/run.ts";
-import { checkNBody, checkQm9, formatCheckTable, writeCheckCsv } from "./lib/experiments/check.ts";
+import {
+  checkAe,
+  checkNBody,
+  checkQm9,
+  formatCheckTable,
+  writeCheckCsv,
+} from "./lib/experiments/check.ts";
 import { type AeConfig, aeSchema, checkAeConfig } from "./lib/experiments/ae/config.ts";
 import { formatAeTable, runAe } from "./lib/experiments/ae/run.ts";
 
@@ -215,6 +221,8 @@ async function check(args: ReturnType<typeof parseCommandLine>): Promise<number>
   }
   const rows = experiment === "qm9"
     ? await checkQm9(config as unknown as Qm9Config, { checkpoint })
+    : experiment === "ae"
+    ? await checkAe(config as unknown as AeConfig, { checkpoint })
     : await checkNBody(config as unknown as NBodyConfig, { checkpoint, dim });
   console.log(
     `Symmetry check of ${path}${checkpoint ? ` with ${checkpoint}` : " (fresh weights)"}: ` +

@@ -29,6 +29,11 @@ import { BatchGraphs, type NBodySplitData, uploadBatch } from "./nbody/batches.t
 import { buildNBodyModel, PAPER_TABLE2 } from "./nbody/methods.ts";
 import type { NBodyConfig, NBodyMethod } from "./nbody/config.ts";
 import type { Qm9Config } from "./qm9/config.ts";
+import { GraphAutoencoder } from "../egnn/autoencoder.ts";
+import { adjacencyColumn } from "./ae/batches.ts";
+import type { AeConfig } from "./ae/config.ts";
+import { AE_LABELS } from "./ae/run.ts";
+import { erdosRenyiDataset } from "../sim/graphs.ts";
 
 /** The transformations checked, in table order. */
 export const TRANSFORMS = ["rotation", "reflection", "translation", "permutation"] as const;
@@ -283,6 +288,129 @@ export async function checkQm9(
   } finally {
     model.params.dispose();
   }
+}
+
+/**
+ * Checks the autoencoders of a graph-autoencoder config. Their only geometric input is the random
+ * x⁰ (EGNN, Radial Field: N×K coordinates; Noise-GNN: N×1 noise), so each is fed a fixed x⁰ and
+ * its transforms: EGNN's and Radial Field's decoded logits must be invariant (z moves with x⁰,
+ * distances do not) and permute with the nodes; Noise-GNN is not E(n)-equivariant in its noise.
+ * The GNN (input: ones) has no geometric input and is not listed; `baseline` neither.
+ *
+ * @param cfg the validated config
+ * @param o checkpoint (one encoder only), number of graphs
+ */
+export async function checkAe(
+  cfg: AeConfig,
+  o: { checkpoint?: string; graphs?: number },
+): Promise<CheckRow[]> {
+  await getGpu();
+  const encoders = cfg.encoders.filter((e) => e === "egnn" || e === "rf" || e === "noise_gnn");
+  if (o.checkpoint && encoders.length !== 1) {
+    throw new Error(
+      `--checkpoint: the config lists ${encoders.length} checkable encoders (${encoders}); ` +
+        `give a config with one (e.g. --set 'encoders=["egnn"]')`,
+    );
+  }
+  const rng = new Random(cfg.seed + 101);
+  const graphs = erdosRenyiDataset(10, cfg.seed + 7, { p: cfg.data.p }).slice(0, o.graphs ?? 10);
+  const sizes = graphs.map((g) => g.n);
+  const N = sizes.reduce((a, b) => a + b, 0);
+  const graph = uploadGraph(fullyConnected(sizes));
+  const adjacency = adjacencyColumn(graphs);
+  // Reverse the nodes of every graph: node i ↔ n − 1 − i, and the edges with them.
+  const nodePerm: number[] = [];
+  for (let g = 0, first = 0; g < graphs.length; first += graphs[g].n, g++) {
+    for (let i = 0; i < graphs[g].n; i++) nodePerm.push(first + graphs[g].n - 1 - i);
+  }
+  const permutedGraphs = graphs.map((g) => {
+    const adj = new Uint8Array(g.n * g.n);
+    for (let i = 0; i < g.n; i++) {
+      for (let j = 0; j < g.n; j++) adj[i * g.n + j] = g.adj[(g.n - 1 - i) * g.n + (g.n - 1 - j)];
+    }
+    return { n: g.n, adj };
+  });
+  const permutedAdjacency = adjacencyColumn(permutedGraphs);
+  // Edge e = (i, j) of the permuted batch is edge (perm i, perm j) of the original one.
+  const edgeIndex = new Map<string, number>();
+  {
+    let e = 0;
+    for (let g = 0, first = 0; g < graphs.length; first += graphs[g].n, g++) {
+      for (let i = first; i < first + graphs[g].n; i++) {
+        for (let j = first; j < first + graphs[g].n; j++) {
+          if (i !== j) edgeIndex.set(`${i},${j}`, e++);
+        }
+      }
+    }
+  }
+  const rows: CheckRow[] = [];
+  try {
+    for (const encoder of encoders) {
+      const model = new GraphAutoencoder({
+        encoder,
+        hiddenNf: cfg.model.hiddenNf,
+        nLayers: cfg.model.nLayers,
+        embeddingNf: cfg.model.embeddingNf,
+        reg: cfg.model.reg,
+        noiseSigma: cfg.model.noiseSigma,
+        seed: cfg.seed,
+      });
+      try {
+        if (o.checkpoint) await loadWeights(o.checkpoint, model.params);
+        const d = encoder === "noise_gnn" ? 1 : cfg.model.embeddingNf;
+        const x0 = Float64Array.from({ length: N * d }, () => rng.normal());
+        const predict = (x: ArrayLike<number>, adj: Float32Array) =>
+          runOnce(() =>
+            model.forward(graph, fromArray(adj, [adj.length, 1]), fromArray(x, [N, d]))
+          );
+        const y = await predict(x0, adjacency);
+        const eye = Array.from(
+          { length: d },
+          (_, i) => Array.from({ length: d }, (_, k) => +(i === k)),
+        );
+        const errors = {} as Record<Transform, number>;
+        for (const tr of TRANSFORMS) {
+          if (tr === "permutation") {
+            const x = new Float64Array(x0.length);
+            nodePerm.forEach((src, dst) => {
+              for (let k = 0; k < d; k++) x[dst * d + k] = x0[src * d + k];
+            });
+            const got = await predict(x, permutedAdjacency);
+            const expected = new Float64Array(got.length);
+            let e = 0;
+            for (let g = 0, first = 0; g < graphs.length; first += graphs[g].n, g++) {
+              for (let i = first; i < first + graphs[g].n; i++) {
+                for (let j = first; j < first + graphs[g].n; j++) {
+                  if (i !== j) expected[e++] = y[edgeIndex.get(`${nodePerm[i]},${nodePerm[j]}`)!];
+                }
+              }
+            }
+            errors[tr] = relativeError(got, expected);
+            continue;
+          }
+          const q = tr === "rotation"
+            ? randomOrthogonal(d, rng, 1)
+            : tr === "reflection"
+            ? randomOrthogonal(d, rng, -1)
+            : eye;
+          const shift = tr === "translation"
+            ? Array.from({ length: d }, () => 3 * rng.normal())
+            : undefined;
+          errors[tr] = relativeError(await predict(transformRows(x0, d, q, shift), adjacency), y);
+        }
+        rows.push({
+          model: `${AE_LABELS[encoder]} autoencoder (logits; x⁰ in R^${d})`,
+          expected: encoder !== "noise_gnn",
+          errors,
+        });
+      } finally {
+        model.params.dispose();
+      }
+    }
+  } finally {
+    graph.dispose();
+  }
+  return rows;
 }
 
 /** The check's table as text, with a verdict per model. */

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config/load.ts";
 import { type NBodyConfig, nbodySchema } from "../../lib/experiments/nbody/config.ts";
 import { type Qm9Config, qm9Schema } from "../../lib/experiments/qm9/config.ts";
+import { type AeConfig, aeSchema } from "../../lib/experiments/ae/config.ts";
 import {
+  checkAe,
   checkNBody,
   checkQm9,
   formatCheckTable,
@@ -17,7 +19,8 @@ function config(cfg: Record<string, unknown>): unknown {
   const dir = Deno.makeTempDirSync();
   try {
     Deno.writeTextFileSync(`${dir}/c.json`, JSON.stringify(cfg));
-    return loadConfig(`${dir}/c.json`, { nbody: nbodySchema, qm9: qm9Schema }).config;
+    return loadConfig(`${dir}/c.json`, { nbody: nbodySchema, qm9: qm9Schema, ae: aeSchema })
+      .config;
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -70,4 +73,28 @@ Deno.test("check: the QM9 model's predictions are invariant", async () => {
   const cfg = config({ experiment: "qm9", model: { hiddenNf: 8, nLayers: 2 } }) as Qm9Config;
   const [row] = await checkQm9(cfg, { molecules: 4 });
   for (const t of TRANSFORMS) assert.ok(row.errors[t] < 1e-4, `QM9 ${t} ${row.errors[t]}`);
+});
+
+Deno.test("check: the EGNN and Radial Field autoencoders decode E(n)-invariant adjacencies; Noise-GNN is flagged", async () => {
+  const cfg = config({
+    experiment: "ae",
+    seed: 4,
+    encoders: ["baseline", "gnn", "noise_gnn", "rf", "egnn"],
+    model: { hiddenNf: 16, nLayers: 2 },
+  }) as AeConfig;
+  const rows = await checkAe(cfg, { graphs: 4 });
+  assert.deepEqual(rows.map((r) => [r.model.split(" ")[0], r.expected]), [
+    ["Noise-GNN", false],
+    ["Radial", true],
+    ["EGNN", true],
+  ]);
+  for (const r of rows) {
+    for (const t of TRANSFORMS) {
+      const e = r.errors[t];
+      if (r.expected || t === "permutation" || t === "rotation") {
+        assert.ok(e <= 1e-4, `${r.model} ${t}: ${e}`); // 1-D rotation is the identity
+      } else assert.ok(e > 1e-2, `${r.model} ${t}: ${e} (noise-driven, not equivariant)`);
+    }
+  }
+  assert.match(formatCheckTable(rows), /EGNN autoencoder.*equivariant \(as it should be\)/);
 });
