@@ -201,3 +201,72 @@ export {
   TABLE3_PROPERTIES,
   targetValue,
 } from "./lib/qm9/targets.ts";
+
+// SE(3)-equivariant baselines (Tensor Field Network, SE(3)-Transformer): spherical harmonics,
+// Wigner D, Clebsch–Gordan coefficients and the kernel basis; the device ops; the layers.
+export { sphericalBasis } from "./lib/gpu/kernels/spherical_basis.ts";
+export { equivariantMessage } from "./lib/gpu/kernels/equivariant_message.ts";
+export { layerNorm } from "./lib/gpu/kernels/layer_norm.ts";
+export { fibreLinear } from "./lib/gpu/kernels/fibre_linear.ts";
+export { view } from "./lib/gpu/kernels/view.ts";
+export { rowDot, segmentSoftmax } from "./lib/gpu/kernels/attention.ts";
+export {
+  type Normalization,
+  polyAdd,
+  polyEval,
+  polyGrad,
+  polyMul,
+  type Polynomial,
+  polyScale,
+  sphericalHarmonicPolynomials,
+  sphericalHarmonics,
+  type Term,
+} from "./lib/egnn/se3/spherical_harmonics.ts";
+export {
+  gaussLegendre,
+  randomRotation,
+  rotate,
+  rotationFromQuaternion,
+  type SphereQuadrature,
+  sphereQuadrature,
+  wignerD,
+} from "./lib/egnn/se3/wigner.ts";
+export {
+  type BasisColumn,
+  basisColumns,
+  type BasisLayout,
+  basisLayout,
+  type BasisPair,
+  basisPair,
+  clebschGordan,
+  clebschGordanResidual,
+  kernelBasis,
+} from "./lib/egnn/se3/clebsch_gordan.ts";
+export {
+  type EdgeGeometry,
+  edgeGeometry,
+  type Features,
+  type Fibre,
+  fibre,
+  type FibreType,
+  kaimingLinear,
+  layerNormParams,
+  type Linear,
+  maxType,
+  RadialFunction,
+} from "./lib/egnn/se3/fibre.ts";
+export {
+  featuresOf,
+  NormNonlinearity,
+  type NormNonlinearityOptions,
+  SE3Conv,
+  type SE3ConvOptions,
+  SE3PartialConv,
+} from "./lib/egnn/se3/conv.ts";
+export { TFN, type TFNOptions } from "./lib/egnn/se3/tfn.ts";
+export {
+  SE3Attention,
+  type SE3AttentionOptions,
+  SE3Transformer,
+  type SE3TransformerOptions,
+} from "./lib/egnn/se3/se3_transformer.ts";
