@@ -23,6 +23,7 @@ import {
   checkAe,
   checkNBody,
   checkQm9,
+  checkVerdict,
   formatCheckTable,
   writeCheckCsv,
 } from "./lib/experiments/check.ts";
@@ -239,7 +240,7 @@ async function check(args: ReturnType<typeof parseCommandLine>): Promise<number>
     adapter: `${info.description} (${info.backendGuess})`,
   });
   console.log(`\nwritten: ${csv}`);
-  return rows.every((r) => !r.expected || Object.values(r.errors).every((e) => e <= 1e-4)) ? 0 : 1;
+  return rows.every((r) => checkVerdict(r).ok) ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

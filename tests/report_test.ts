@@ -307,8 +307,8 @@ Deno.test("report: check CSV round-trips the rows and verdicts", () => {
   );
   const { columns, rows } = parseCsv(csv);
   assert.deepEqual(columns, [...CHECK_COLUMNS]);
-  assert.equal(rows[0].verdict, "equivariant");
-  assert.equal(rows[1].verdict, "not equivariant (expected)");
+  assert.equal(rows[0].verdict, "equivariant (as it should be)");
+  assert.equal(rows[1].verdict, "not equivariant (as expected for this baseline)");
   assert.equal(Number(rows[0].max_error), 3e-7);
   assert.equal(rows[1].checkpoint, "results/x.ckpt");
   assert.equal(rows[1].adapter, ADAPTER);
@@ -352,7 +352,7 @@ Deno.test("report: tables, figures (SVG and PNG) and header from every kind of r
     );
     assert.ok(md.includes("| alpha | bohr³ | 0.500 | 0.0710 | +0.429 | 7.04× | .071 |"));
     // Equivariance.
-    assert.ok(md.includes("| EGNN | yes | 3.10e-7 | 2.20e-7 | 1.50e-7 | 0.00e+0 | equivariant |"));
+    assert.ok(md.includes("| EGNN | yes | 3.10e-7 | 2.20e-7 | 1.50e-7 | 0.00e+0 | equivariant (as it should be) |"));
     assert.ok(md.includes("| Graph Neural Network | no | 8.30e-1 |"));
     // Unknown CSVs are ignored (and listed); nothing is "not run yet".
     assert.match(md, /not a result CSV \(ignored\): `notes.csv`/);
@@ -422,7 +422,7 @@ Deno.test("report: missing experiments are noted; an empty directory is refused 
     const out = await writeReport(dir);
     const md = await Deno.readTextFile(out.md);
     assert.equal(md.match(/Not run yet/g)?.length, 5);
-    assert.match(md, /\| EGNN \| yes \| 2.00e-3 .* \| NOT equivariant \|/);
+    assert.match(md, /\| EGNN \| yes \| 2.00e-3 .* \| NOT equivariant: broken symmetry \|/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -45,8 +45,40 @@ export interface CheckRow {
   model: string;
   /** Whether the model is meant to be E(n)-equivariant (or invariant). */
   expected: boolean;
+  /**
+   * The transformations an equivariant model must respect (default: all four). TFN and the
+   * SE(3)-Transformer are SE(3)-equivariant: a reflection is not one of their symmetries.
+   */
+  symmetries?: Transform[];
   /** Worst error relative to the output's spread, per transformation. */
   errors: Record<Transform, number>;
+}
+
+/**
+ * A row's verdict: whether the errors of the transformations it should respect are within the
+ * tolerance, and the words for it.
+ *
+ * @param r the row
+ * @param tolerance the largest error that passes (default 1e-4)
+ * @returns `ok` (the model behaves as it should) and the verdict text
+ */
+export function checkVerdict(r: CheckRow, tolerance = 1e-4): { ok: boolean; text: string } {
+  if (!r.expected) {
+    const equivariant = TRANSFORMS.every((t) => r.errors[t] <= tolerance);
+    return equivariant
+      ? { ok: false, text: "equivariant (unexpected)" }
+      : { ok: true, text: "not equivariant (as expected for this baseline)" };
+  }
+  const symmetries = r.symmetries ?? [...TRANSFORMS];
+  const ok = symmetries.every((t) => r.errors[t] <= tolerance);
+  const se3 = !symmetries.includes("reflection");
+  if (!ok) return { ok, text: "NOT equivariant: broken symmetry" };
+  return {
+    ok,
+    text: se3
+      ? "SE(3)-equivariant (as it should be; reflections are not its symmetry)"
+      : "equivariant (as it should be)",
+  };
 }
 
 /** Which N-body methods are E(n)-equivariant by construction. */
@@ -54,10 +86,15 @@ const EQUIVARIANT: Record<NBodyMethod, boolean> = {
   egnn: true,
   rf: true,
   gnn: false,
+  tfn: true,
+  se3_transformer: true,
   linear: false,
   linear_vel: true,
   identity: true,
 };
+
+/** Methods equivariant to rotations but not reflections (their type-1 cross products flip). */
+const SE3_ONLY: NBodyMethod[] = ["tfn", "se3_transformer"];
 
 /** A random orthogonal d×d matrix (Gram–Schmidt of a Gaussian one) with determinant ±1. */
 export function randomOrthogonal(d: number, rng: Random, det: 1 | -1): number[][] {
@@ -215,7 +252,14 @@ export async function checkNBody(
         }
         errors[tr] = relativeError(await predict(data), expected);
       }
-      rows.push({ model: PAPER_TABLE2[method].label, expected: EQUIVARIANT[method], errors });
+      rows.push({
+        model: PAPER_TABLE2[method].label,
+        expected: EQUIVARIANT[method],
+        ...(SE3_ONLY.includes(method)
+          ? { symmetries: ["rotation", "translation", "permutation"] }
+          : {}),
+        errors,
+      });
       model.params?.dispose();
     }
   } finally {
@@ -417,13 +461,7 @@ export async function checkAe(
 export function formatCheckTable(rows: CheckRow[], tolerance = 1e-4): string {
   const lines = [["model", ...TRANSFORMS, "verdict"]];
   for (const r of rows) {
-    const worst = Math.max(
-      ...TRANSFORMS.filter((t) => t !== "permutation").map((t) => r.errors[t]),
-    );
-    const ok = worst <= tolerance && r.errors.permutation <= tolerance;
-    const verdict = r.expected
-      ? (ok ? "equivariant (as it should be)" : "NOT equivariant: broken symmetry")
-      : (ok ? "equivariant (unexpected)" : "not equivariant (as expected for this baseline)");
+    const verdict = checkVerdict(r, tolerance).text;
     lines.push([r.model, ...TRANSFORMS.map((t) => r.errors[t].toExponential(2)), verdict]);
   }
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
@@ -472,16 +510,13 @@ export function checkRowsToCsv(rows: CheckRow[], meta: CheckMeta): string {
     [...CHECK_COLUMNS],
     rows.map((r) => {
       const max = Math.max(...TRANSFORMS.map((t) => r.errors[t]));
-      const ok = max <= tolerance;
       return {
         model: r.model,
         expected: r.expected,
         ...Object.fromEntries(TRANSFORMS.map((t) => [t, r.errors[t]])),
         max_error: max,
         tolerance,
-        verdict: r.expected
-          ? (ok ? "equivariant" : "NOT equivariant")
-          : (ok ? "equivariant (unexpected)" : "not equivariant (expected)"),
+        verdict: checkVerdict(r, tolerance).text,
         config: meta.config,
         checkpoint: meta.checkpoint ?? "",
         seed: meta.seed,

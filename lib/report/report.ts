@@ -585,7 +585,9 @@ async function checkSection(b: Builder): Promise<void> {
         const verdict: Cell = r.verdict
           ? { text: r.verdict }
           : { text: ok ? "equivariant" : "not equivariant" };
-        verdict.cls = expected === ok ? "better" : "worse";
+        verdict.cls = r.verdict
+          ? (/NOT equivariant|unexpected/.test(r.verdict) ? "worse" : "better")
+          : (expected === ok ? "better" : "worse");
         return [r.model, expected ? "yes" : "no", ...TRANSFORMS.map((t) => err(n(r, t))), verdict];
       }),
     });

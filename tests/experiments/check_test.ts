@@ -9,6 +9,7 @@ import {
   checkAe,
   checkNBody,
   checkQm9,
+  checkVerdict,
   formatCheckTable,
   randomOrthogonal,
   TRANSFORMS,
@@ -97,4 +98,21 @@ Deno.test("check: the EGNN and Radial Field autoencoders decode E(n)-invariant a
     }
   }
   assert.match(formatCheckTable(rows), /EGNN autoencoder.*equivariant \(as it should be\)/);
+});
+
+Deno.test("check: TFN and the SE(3)-Transformer are SE(3)-equivariant, and not under reflections", async () => {
+  const cfg = config({
+    experiment: "nbody",
+    seed: 2,
+    methods: [{ name: "tfn" }, { name: "se3_transformer" }],
+  }) as NBodyConfig;
+  const rows = await checkNBody(cfg, { systems: 3 });
+  for (const r of rows) {
+    for (const t of ["rotation", "translation", "permutation"] as const) {
+      assert.ok(r.errors[t] <= 1e-4, `${r.model} ${t}: ${r.errors[t]}`);
+    }
+    assert.ok(r.errors.reflection > 1e-2, `${r.model} reflection: ${r.errors.reflection}`);
+    assert.equal(checkVerdict(r).ok, true, r.model);
+  }
+  assert.match(formatCheckTable(rows), /Tensor Field Network .*SE\(3\)-equivariant/);
 });

@@ -99,6 +99,7 @@ export function uploadBatch(
     nodes: fromArray(nodes, [N, 2 * d]),
     edgeAttr: fromArray(edgeAttr, [E, 2]),
     chargeProduct: fromArray(qq, [E, 1]),
+    charges: fromArray(q, [N, 1]),
     target: fromArray(t, [N, d]),
     graph: device,
   };

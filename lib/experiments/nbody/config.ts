@@ -8,7 +8,16 @@
 import type { Schema } from "../../config/schema.ts";
 
 /** The methods of Table 2 that this experiment trains. */
-export const NBODY_METHODS = ["egnn", "gnn", "rf", "linear", "linear_vel", "identity"] as const;
+export const NBODY_METHODS = [
+  "egnn",
+  "gnn",
+  "rf",
+  "tfn",
+  "se3_transformer",
+  "linear",
+  "linear_vel",
+  "identity",
+] as const;
 /** A method's name. */
 export type NBodyMethod = typeof NBODY_METHODS[number];
 

@@ -12,6 +12,8 @@ import { EGNNVel } from "../../egnn/egnn.ts";
 import { GNN } from "../../egnn/baselines/gnn.ts";
 import { RadialField } from "../../egnn/baselines/radial_field.ts";
 import { LinearBaseline, LinearVelBaseline } from "../../egnn/baselines/linear.ts";
+import { TFN } from "../../egnn/se3/tfn.ts";
+import { SE3Transformer } from "../../egnn/se3/se3_transformer.ts";
 import type { NBodyMethod } from "./config.ts";
 
 /** One batch's inputs on the device. */
@@ -28,6 +30,8 @@ export interface NBodyBatchTensors {
   edgeAttr: Tensor;
   /** q_i q_j per edge, E×1 (the GNN's edge attribute). */
   chargeProduct: Tensor;
+  /** q_i per node, (B·n)×1 (the SE(3) models' type-0 input). */
+  charges: Tensor;
   /** Positions at the target frame. */
   target: Tensor;
   graph: DeviceGraph;
@@ -48,6 +52,8 @@ export const PAPER_TABLE2: Record<
   linear_vel: { label: "Linear (x + t·v)", mse: null, forwardS: null },
   identity: { label: "Identity (x_T = x_0)", mse: null, forwardS: null },
   gnn: { label: "Graph Neural Network", mse: 0.0107, forwardS: 0.0032 },
+  tfn: { label: "Tensor Field Network", mse: 0.0155, forwardS: 0.0343 },
+  se3_transformer: { label: "SE(3) Transformer", mse: 0.0244, forwardS: 0.1346 },
   rf: { label: "Radial Field", mse: 0.0104, forwardS: 0.0039 },
   egnn: { label: "EGNN", mse: 0.0071, forwardS: 0.0062 },
 };
@@ -57,6 +63,8 @@ export const REFERENCE_LR: Record<NBodyMethod, number> = {
   egnn: 5e-4,
   gnn: 1e-3,
   rf: 2e-4,
+  tfn: 1e-3,
+  se3_transformer: 5e-3,
   linear: 5e-4,
   linear_vel: 5e-4,
   identity: 5e-4,
@@ -96,6 +104,14 @@ export function buildNBodyModel(
         params: m.params,
         forward: (b) => m.forward(b.x, b.vNorm, b.v, b.graph, b.edgeAttr),
       };
+    }
+    case "tfn": {
+      const m = new TFN({ seed: o.seed });
+      return { params: m.params, forward: (b) => m.forward(b.x, b.v, b.charges, b.graph) };
+    }
+    case "se3_transformer": {
+      const m = new SE3Transformer({ seed: o.seed });
+      return { params: m.params, forward: (b) => m.forward(b.x, b.v, b.charges, b.graph) };
     }
     case "linear": {
       const m = new LinearBaseline({ inputDim: 2 * o.dim, outputDim: o.dim, seed: o.seed });

@@ -238,7 +238,7 @@ export async function measureForwardSeconds(
 ): Promise<number> {
   const sims = Array.from({ length: Math.min(batchSize, split.count) }, (_, i) => i);
   const b = uploadBatch(split, sims, graphs);
-  const inputs = [b.x, b.v, b.vNorm, b.nodes, b.edgeAttr, b.chargeProduct, b.target];
+  const inputs = [b.x, b.v, b.vNorm, b.nodes, b.edgeAttr, b.chargeProduct, b.charges, b.target];
   for (const t of inputs) t.keep();
   await submit(); // uploads are not part of the forward pass
   const sample = async (n: number) => {
