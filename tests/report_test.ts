@@ -352,7 +352,11 @@ Deno.test("report: tables, figures (SVG and PNG) and header from every kind of r
     );
     assert.ok(md.includes("| alpha | bohr³ | 0.500 | 0.0710 | +0.429 | 7.04× | .071 |"));
     // Equivariance.
-    assert.ok(md.includes("| EGNN | yes | 3.10e-7 | 2.20e-7 | 1.50e-7 | 0.00e+0 | equivariant (as it should be) |"));
+    assert.ok(
+      md.includes(
+        "| EGNN | yes | 3.10e-7 | 2.20e-7 | 1.50e-7 | 0.00e+0 | equivariant (as it should be) |",
+      ),
+    );
     assert.ok(md.includes("| Graph Neural Network | no | 8.30e-1 |"));
     // Unknown CSVs are ignored (and listed); nothing is "not run yet".
     assert.match(md, /not a result CSV \(ignored\): `notes.csv`/);
