@@ -29,10 +29,9 @@ import { BatchGraphs, type NBodySplitData, uploadBatch } from "./nbody/batches.t
 import { buildNBodyModel, PAPER_TABLE2 } from "./nbody/methods.ts";
 import type { NBodyConfig, NBodyMethod } from "./nbody/config.ts";
 import type { Qm9Config } from "./qm9/config.ts";
-import { GraphAutoencoder } from "../egnn/autoencoder.ts";
 import { adjacencyColumn } from "./ae/batches.ts";
 import type { AeConfig } from "./ae/config.ts";
-import { AE_LABELS } from "./ae/run.ts";
+import { AE_LABELS, buildAutoencoder } from "./ae/run.ts";
 import { erdosRenyiDataset } from "../sim/graphs.ts";
 
 /** The transformations checked, in table order. */
@@ -390,15 +389,7 @@ export async function checkAe(
   const rows: CheckRow[] = [];
   try {
     for (const encoder of encoders) {
-      const model = new GraphAutoencoder({
-        encoder,
-        hiddenNf: cfg.model.hiddenNf,
-        nLayers: cfg.model.nLayers,
-        embeddingNf: cfg.model.embeddingNf,
-        reg: cfg.model.reg,
-        noiseSigma: cfg.model.noiseSigma,
-        seed: cfg.seed,
-      });
+      const model = buildAutoencoder(cfg, encoder, cfg.seed);
       try {
         if (o.checkpoint) await loadWeights(o.checkpoint, model.params);
         const d = encoder === "noise_gnn" ? 1 : cfg.model.embeddingNf;

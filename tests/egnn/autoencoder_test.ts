@@ -62,6 +62,7 @@ import {
   autoencoderModel,
   type ReferenceAutoencoderOptions,
 } from "../reference/autoencoder.ts";
+import { randomOrthogonal, transformRows } from "../reference/orthogonal.ts";
 import { Random } from "../reference/random.ts";
 import {
   checkModel,
@@ -194,65 +195,6 @@ Deno.test("graph autoencoders at the reference's defaults: egnn 104,642, gnn and
 
 // ---------------------------------------------------------------------------------------------
 // Equivariance on fully connected graphs.
-
-/** An n×n orthogonal matrix (row-major) with determinant `det`: Gram–Schmidt of a Gaussian. */
-function randomOrthogonal(n: number, det: 1 | -1, rng: Random): Float64Array {
-  const q = new Float64Array(n * n); // rows are the orthonormal vectors
-  for (let r = 0; r < n; r++) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (let pass = 0; pass < 2; pass++) { // twice, for orthogonality to round-off
-      for (let k = 0; k < r; k++) {
-        let d = 0;
-        for (let c = 0; c < n; c++) d += v[c] * q[k * n + c];
-        for (let c = 0; c < n; c++) v[c] -= d * q[k * n + c];
-      }
-    }
-    const norm = Math.hypot(...v);
-    for (let c = 0; c < n; c++) q[r * n + c] = v[c] / norm;
-  }
-  if (Math.sign(determinant(q, n)) !== det) {
-    for (let c = 0; c < n; c++) q[c] = -q[c]; // flip a row
-  }
-  return q;
-}
-
-/** Determinant by Gaussian elimination with partial pivoting. */
-function determinant(m: Float64Array, n: number): number {
-  const a = Float64Array.from(m);
-  let det = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[p * n + c])) p = r;
-    if (p !== c) {
-      for (let k = 0; k < n; k++) [a[c * n + k], a[p * n + k]] = [a[p * n + k], a[c * n + k]];
-      det = -det;
-    }
-    det *= a[c * n + c];
-    for (let r = c + 1; r < n; r++) {
-      const f = a[r * n + c] / a[c * n + c];
-      for (let k = c; k < n; k++) a[r * n + k] -= f * a[c * n + k];
-    }
-  }
-  return det;
-}
-
-/** Rows of `x` (rows × n) mapped to x·Q + t. */
-function transformRows(
-  x: ArrayLike<number>,
-  n: number,
-  q: Float64Array,
-  t: ArrayLike<number>,
-): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length / n; i++) {
-    for (let c = 0; c < n; c++) {
-      let s = t[c];
-      for (let k = 0; k < n; k++) s += x[i * n + k] * q[k * n + c];
-      out[i * n + c] = s;
-    }
-  }
-  return out;
-}
 
 /** Rows of `x` (rows × w) in the order `from`: row k of the result is row from[k]. */
 function permuteRows(x: ArrayLike<number>, w: number, from: ArrayLike<number>): Float64Array {

@@ -115,6 +115,23 @@ export async function writeAeCurve(path: string, curve: AeCurvePoint[], seed: nu
   );
 }
 
+/**
+ * The autoencoder a config describes for one encoder.
+ *
+ * @param cfg the validated config (its `model` section)
+ * @param encoder which encoder
+ * @param seed seed of the parameters
+ * @param noiseSeed seed of the per-forward noise (default seed + 1)
+ */
+export function buildAutoencoder(
+  cfg: AeConfig,
+  encoder: Exclude<AeEncoder, "baseline">,
+  seed: number,
+  noiseSeed?: number,
+): GraphAutoencoder {
+  return new GraphAutoencoder({ encoder, ...cfg.model, seed, noiseSeed });
+}
+
 async function trainOne(
   cfg: AeConfig,
   encoder: AeEncoder,
@@ -132,16 +149,7 @@ async function trainOne(
       stepsPerSecond: NaN,
     };
   }
-  const model = new GraphAutoencoder({
-    encoder,
-    hiddenNf: cfg.model.hiddenNf,
-    nLayers: cfg.model.nLayers,
-    embeddingNf: cfg.model.embeddingNf,
-    reg: cfg.model.reg,
-    noiseSigma: cfg.model.noiseSigma,
-    seed: cfg.seed + index,
-    noiseSeed: cfg.seed * 1000 + 500 + index,
-  });
+  const model = buildAutoencoder(cfg, encoder, cfg.seed + index, cfg.seed * 1000 + 500 + index);
   try {
     const result: AeResult = await trainAutoencoder(model, data, {
       ...cfg.train,
