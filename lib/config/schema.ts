@@ -87,7 +87,12 @@ function canonicalName(name: string, schema: Schema): string | null {
  * A suggestion for an unknown field: the nearest name or alias in this section, else in a
  * section below it — e.g. `train.learning_rate, i.e. train.lr` for `lerning_rate`.
  */
-function suggest(name: string, schema: Schema, at: (k: string) => string): string | null {
+function suggest(
+  name: string,
+  schema: Schema,
+  at: (k: string) => string,
+  root: Schema,
+): string | null {
   const inSection = (sch: Schema, path: (k: string) => string): string | null => {
     const names = Object.keys(sch).flatMap((k) => [k, ...aliasesOf(k)]);
     const near = nearest(name, names);
@@ -95,17 +100,21 @@ function suggest(name: string, schema: Schema, at: (k: string) => string): strin
     const canonical = near in sch ? near : canonicalName(near, sch)!;
     return canonical === near ? path(near) : `${path(near)}, i.e. ${path(canonical)}`;
   };
-  const here = inSection(schema, at);
-  if (here) return here;
-  for (const [k, f] of Object.entries(schema)) {
-    const below = f.type === "section"
-      ? inSection(f.fields, (n) => `${at(k)}.${n}`)
-      : f.type === "list"
-      ? inSection(f.of, (n) => `${at(k)}[].${n}`)
-      : null;
-    if (below) return below;
-  }
-  return null;
+  // This section, then the sections below it, then every section of the config.
+  const below = (sch: Schema, path: (k: string) => string): string | null => {
+    for (const [k, f] of Object.entries(sch)) {
+      const found = f.type === "section"
+        ? inSection(f.fields, (n) => `${path(k)}.${n}`) ??
+          below(f.fields, (n) => `${path(k)}.${n}`)
+        : f.type === "list"
+        ? inSection(f.of, (n) => `${path(k)}[].${n}`)
+        : null;
+      if (found) return found;
+    }
+    return null;
+  };
+  return inSection(schema, at) ?? below(schema, at) ??
+    (root !== schema ? inSection(root, (k) => k) ?? below(root, (k) => k) : null);
 }
 
 /**
@@ -173,6 +182,7 @@ function checkNumber(
  * @param schema the section's schema
  * @param where the file name, for errors
  * @param path the section's path (for nested sections)
+ * @param root the whole config's schema (suggestions search it too; default `schema`)
  * @returns the value with every field present
  */
 export function validate(
@@ -180,6 +190,7 @@ export function validate(
   schema: Schema,
   where: string,
   path = "",
+  root?: Schema,
 ): Record<string, unknown> {
   const at = (k: string) => (path ? `${path}.${k}` : k);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -195,7 +206,7 @@ export function validate(
         delete given[k];
         continue;
       }
-      const near = suggest(k, schema, at);
+      const near = suggest(k, schema, at, root ?? schema);
       throw new Error(
         `${where}: unknown field ${at(k)}${near ? ` (did you mean ${near}?)` : ""}; ` +
           `valid fields${path ? ` of ${path}` : ""}: ${Object.keys(schema).join(", ")}`,
@@ -209,12 +220,12 @@ export function validate(
       throw new Error(`${where}: ${at(k)} is ${JSON.stringify(v)}, expected ${describe(f)}`);
     };
     if (f.type === "section") {
-      out[k] = validate(v ?? {}, f.fields, where, at(k));
+      out[k] = validate(v ?? {}, f.fields, where, at(k), root ?? schema);
       continue;
     }
     if (v === undefined) {
       out[k] = f.type === "list"
-        ? f.default.map((d, i) => validate(d, f.of, where, `${at(k)}[${i}]`))
+        ? f.default.map((d, i) => validate(d, f.of, where, `${at(k)}[${i}]`, root ?? schema))
         : structuredClone(f.default);
       continue;
     }
@@ -257,7 +268,9 @@ export function validate(
         break;
       case "list":
         if (!Array.isArray(v)) bad();
-        out[k] = (v as unknown[]).map((item, i) => validate(item, f.of, where, `${at(k)}[${i}]`));
+        out[k] = (v as unknown[]).map((item, i) =>
+          validate(item, f.of, where, `${at(k)}[${i}]`, root ?? schema)
+        );
         continue;
     }
     out[k] = v;

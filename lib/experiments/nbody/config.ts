@@ -107,6 +107,15 @@ export const nbodySchema: Schema = {
         min: 1,
         doc: "evaluate validation and test every k epochs (epochs 0, k, 2k …) and checkpoint",
       },
+      lr: {
+        type: "nullableNumber",
+        default: null,
+        min: 0,
+        exclusiveMin: true,
+        unit: "per step",
+        doc: "learning rate of every method without its own methods[].lr (null: each method's " +
+          "reference rate — EGNN 5e-4, GNN 1e-3, Radial Field 2e-4, TFN 1e-3, SE(3)-Tr 5e-3)",
+      },
       weightDecay: { type: "number", default: 1e-12, min: 0, doc: "Adam's L2 weight decay" },
       forwardTimingReps: {
         type: "number",
@@ -254,6 +263,7 @@ export interface NBodyConfig {
     epochs: number;
     batchSize: number;
     evalEvery: number;
+    lr: number | null;
     weightDecay: number;
     forwardTimingReps: number;
   };

@@ -109,7 +109,7 @@ export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRo
   const csvPath = `${cfg.out}/${cfg.name}.csv`;
   try {
     for (const [i, m] of cfg.methods.entries()) {
-      const lr = m.lr ?? REFERENCE_LR[m.name];
+      const lr = m.lr ?? cfg.train.lr ?? REFERENCE_LR[m.name];
       const epochs = m.epochs ?? cfg.train.epochs;
       const model = buildNBodyModel(m.name, {
         hiddenNf: cfg.model.hiddenNf,

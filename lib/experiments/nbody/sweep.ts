@@ -88,7 +88,7 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
         const budget = m.name === "egnn" ? sw.egnnEpochs[si] : sw.epochs[si];
         const epochs = Math.max(1, Math.round(budget * sw.epochScale));
         const evalEvery = Math.max(Math.floor(sw.evalBudget / size), 1);
-        const lr = m.lr ?? REFERENCE_LR[m.name];
+        const lr = m.lr ?? cfg.train.lr ?? REFERENCE_LR[m.name];
         const model = buildNBodyModel(m.name, {
           hiddenNf: cfg.model.hiddenNf,
           nLayers: cfg.model.nLayers,
