@@ -18,16 +18,9 @@ import {
 import { trainStep } from "../../lib/gpu/step.ts";
 import { importTorchNpz } from "../../lib/io/checkpoint.ts";
 import { readNpz } from "../../lib/io/npz.ts";
+import { assertWeightsMatch } from "./torch_weights.ts";
 
 const fixtures = new URL("../fixtures/", import.meta.url).pathname;
-
-/** PyTorch's out×in weights as our in×out. */
-function ourLayout(shape: number[], data: ArrayLike<number>): Float32Array {
-  if (shape.length !== 2 || shape[0] === 1) return Float32Array.from(data);
-  const [o, i] = shape, t = new Float32Array(data.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) t[b * o + a] = data[a * i + b];
-  return t;
-}
 
 for (const encoder of ["egnn", "rf", "gnn", "noise_gnn"] as AutoencoderKind[]) {
   Deno.test(`torch autoencoder training: ${encoder}, 12 Adam steps match PyTorch's losses and weights`, async () => {
@@ -59,26 +52,17 @@ for (const encoder of ["egnn", "rf", "gnn", "noise_gnn"] as AutoencoderKind[]) {
       assert.ok(Math.abs(loss - ref) <= 1e-4 * Math.abs(ref), `step ${s}: loss ${loss} vs ${ref}`);
       graph.dispose();
     }
-    const final = await readNpz(
-      await Deno.readFile(`${fixtures}torch_ae_${encoder}_weights${S}.npz`),
-    );
-    const ours = await model.params.toHost();
     // The GNN decoder sees only z_i − z_j: the biases that shift every z alike (the last GCL's
     // φh output bias, fc_emb's) have a zero gradient in exact arithmetic, so Adam moves them by
     // ±lr per step on the sign of float round-off — here and in PyTorch alike. Not compared.
     const shiftOnly = encoder === "gnn" || encoder === "noise_gnn"
       ? ["gcl_1.node_mlp.2.bias", "fc_emb.bias"]
       : [];
-    for (const p of model.params.tensors.filter((t) => !shiftOnly.includes(t.name))) {
-      const r = final.get(p.name)!;
-      const ref = ourLayout(r.shape, r.data), got = ours.get(p.name)!;
-      let err = 0, scale = 0;
-      for (let k = 0; k < ref.length; k++) {
-        err = Math.max(err, Math.abs(got[k] - ref[k]));
-        scale = Math.max(scale, Math.abs(ref[k]));
-      }
-      assert.ok(err <= 1e-4 * scale, `${p.name}: worst ${err} against scale ${scale}`);
-    }
+    await assertWeightsMatch(
+      model.params,
+      `${fixtures}torch_ae_${encoder}_weights${S}.npz`,
+      shiftOnly,
+    );
     opt.dispose();
     meter.dispose();
     model.params.dispose();

@@ -8,18 +8,11 @@ import { Adam, getGpu, LossMeter, mseLoss } from "../../mod.ts";
 import { trainStep } from "../../lib/gpu/step.ts";
 import { importTorchNpz } from "../../lib/io/checkpoint.ts";
 import { readNpz } from "../../lib/io/npz.ts";
+import { assertWeightsMatch } from "./torch_weights.ts";
 import { BatchGraphs, uploadBatch } from "../../lib/experiments/nbody/batches.ts";
 import { buildNBodyModel, REFERENCE_LR } from "../../lib/experiments/nbody/methods.ts";
 
 const fixtures = new URL("../fixtures/", import.meta.url).pathname;
-
-/** PyTorch's out×in weights as our in×out. */
-function ourLayout(shape: number[], data: ArrayLike<number>): Float32Array {
-  if (shape.length !== 2) return Float32Array.from(data);
-  const [o, i] = shape, t = new Float32Array(data.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) t[b * o + a] = data[a * i + b];
-  return t;
-}
 
 for (const method of ["egnn", "gnn", "rf"] as const) {
   Deno.test(`torch N-body training: ${method}, 12 Adam steps match PyTorch's losses and weights`, async () => {
@@ -55,20 +48,10 @@ for (const method of ["egnn", "gnn", "rf"] as const) {
       const ref = steps.get(`loss${s}`)!.data[0];
       assert.ok(Math.abs(loss - ref) <= 1e-4 * Math.abs(ref), `step ${s}: loss ${loss} vs ${ref}`);
     }
-    const final = await readNpz(
-      await Deno.readFile(`${fixtures}torch_nbody_${method}_weights${S}.npz`),
+    await assertWeightsMatch(
+      model.params!,
+      `${fixtures}torch_nbody_${method}_weights${S}.npz`,
     );
-    const ours = await model.params!.toHost();
-    for (const p of model.params!.tensors) {
-      const r = final.get(p.name)!;
-      const ref = ourLayout(r.shape, r.data), got = ours.get(p.name)!;
-      let err = 0, scale = 0;
-      for (let k = 0; k < ref.length; k++) {
-        err = Math.max(err, Math.abs(got[k] - ref[k]));
-        scale = Math.max(scale, Math.abs(ref[k]));
-      }
-      assert.ok(err <= 1e-4 * scale, `${p.name}: worst ${err} against scale ${scale}`);
-    }
     graphs.dispose();
     opt.dispose();
     meter.dispose();
