@@ -44,20 +44,37 @@ export async function saveTrainingCheckpoint(
 
 /**
  * Reads a checkpoint written by `saveTrainingCheckpoint` into the parameters and Adam, and
- * returns its `meta` — or null when there is no file.
+ * returns its `meta` — or null when there is no file. `run` names what identifies the run (lr,
+ * seed, epochs …): each must equal the checkpoint's meta field of that name, or the checkpoint
+ * belongs to another run and is refused, naming the fields that differ, before anything is loaded.
  *
  * @param path the checkpoint file
  * @param params the model's parameters (null: a method without any)
  * @param opt its optimiser (null with params)
+ * @param run the fields that must match (compared as JSON)
  */
 export async function loadTrainingCheckpoint(
   path: string,
   params: ParameterSet | null,
   opt: Adam | null,
+  run: Record<string, unknown> = {},
 ): Promise<Record<string, unknown> | null> {
   const bytes = await Deno.readFile(path).catch(() => null);
   if (!bytes) return null;
   const ckpt = decodeCheckpoint(bytes, path);
+  const meta = ckpt.meta as Record<string, unknown>;
+  const differ = Object.entries(run).filter(([k, v]) =>
+    JSON.stringify(meta[k]) !== JSON.stringify(v)
+  );
+  if (differ.length > 0) {
+    throw new Error(
+      `${path}: checkpoint of ${
+        differ.map(([k]) => `${k} ${JSON.stringify(meta[k])}`).join(", ")
+      }` +
+        `; this run has ${differ.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")} ` +
+        `(remove it to start afresh)`,
+    );
+  }
   if (params) {
     const values = new Map<string, Float32Array>();
     for (const p of params.tensors) {

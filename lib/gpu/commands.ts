@@ -213,6 +213,26 @@ export function pendingCount(): number {
   return pending.length;
 }
 
+let retired: GPUBuffer[] = [];
+
+/**
+ * Destroys a buffer once the commands recorded so far no longer need it: at once when nothing
+ * is pending, else right after the next submission (which may use it) has been handed to the
+ * queue. Owners of long-lived buffers (parameters) free them with this, so disposing a model
+ * after an interrupted step cannot invalidate the commands still waiting.
+ *
+ * @param buffer the buffer to destroy
+ */
+export function destroyAfterSubmit(buffer: GPUBuffer): void {
+  if (pending.length === 0) buffer.destroy();
+  else retired.push(buffer);
+}
+
+function destroyRetired(): void {
+  for (const b of retired) b.destroy();
+  retired = [];
+}
+
 function bindGroupFor(
   device: GPUDevice,
   cmd: DispatchCommand,
@@ -288,6 +308,7 @@ export async function submit(): Promise<void> {
   if (profile) {
     await submitProfiled(device, commands);
     for (const b of staging) bufferPool.release(b);
+    destroyRetired();
     return;
   }
   device.pushErrorScope("validation");
@@ -316,6 +337,7 @@ export async function submit(): Promise<void> {
   device.queue.submit([encoder.finish()]);
   stats.submits++;
   for (const b of staging) bufferPool.release(b);
+  destroyRetired();
   const err = await device.popErrorScope();
   const uncaptured = takeUncapturedError();
   if (err || uncaptured) {

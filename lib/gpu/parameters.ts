@@ -8,7 +8,7 @@
  */
 
 import { gpuSync } from "./device.ts";
-import { readSlices, recordWrite } from "./commands.ts";
+import { destroyAfterSubmit, readSlices, recordWrite } from "./commands.ts";
 import { Tensor } from "./tensor.ts";
 import { STORAGE_BUFFER_USAGE } from "./pool.ts";
 
@@ -128,8 +128,9 @@ export class ParameterSet {
 
   /** Frees the parameter and gradient buffers; the tensors must not be used afterwards. */
   dispose(): void {
-    this.store.buffer?.destroy();
-    this.gradStore.buffer?.destroy();
+    // Pending commands (of a step that was interrupted) may still use them.
+    if (this.store.buffer) destroyAfterSubmit(this.store.buffer);
+    if (this.gradStore.buffer) destroyAfterSubmit(this.gradStore.buffer);
     this.store.buffer = null;
     this.gradStore.buffer = null;
   }

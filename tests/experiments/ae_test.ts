@@ -117,6 +117,11 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
     assert.deepEqual(c.test, straight.cells[i].test, `${c.encoder}: test metrics`);
     assert.equal(c.bestEpoch, straight.cells[i].bestEpoch, `${c.encoder}: best epoch`);
   }
+  // A checkpoint of another run is refused, naming what differs, before anything is loaded.
+  await assert.rejects(
+    () => runAe({ ...cfg, out, train: { ...cfg.train, lr: 2e-3 } }, { resume: true, quiet: true }),
+    /tiny_erdos_renyi_egnn\.ckpt: checkpoint of lr 0\.001; this run has lr 0\.002 \(remove it/,
+  );
   for (const e of ["egnn", "rf"]) {
     const key = (rows: Record<string, string>[]) =>
       rows.map((r) => [r.epoch, r.train_bce, r.val_bce, r.test_bce, r.test_f1]);

@@ -108,47 +108,7 @@ export async function trainAutoencoder(
   let startEpoch = 0, wallBefore = 0;
   let resumedFromEpoch: number | null = null;
 
-  if (o.resume) {
-    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt) as {
-      epoch: number;
-      rng: number[];
-      noise: number[];
-      curve: AeCurvePoint[];
-      best: Best;
-      wallS: number;
-      lr: number;
-      seed: number;
-      epochs: number;
-      graphsPerStep: number;
-    } | null;
-    if (meta) {
-      for (
-        const [k, v] of [["lr", o.lr], ["seed", o.seed], ["epochs", o.epochs], [
-          "graphsPerStep",
-          o.graphsPerStep,
-        ]] as const
-      ) {
-        if (meta[k] !== v) {
-          throw new Error(
-            `${o.checkpointPath}: checkpoint of ${k} ${meta[k]}; this run has ${k} ${v} ` +
-              `(remove it to start afresh)`,
-          );
-        }
-      }
-      rng.setState(meta.rng);
-      model.noise.setState(meta.noise);
-      curve = meta.curve;
-      best = meta.best;
-      startEpoch = meta.epoch + 1;
-      wallBefore = meta.wallS;
-      resumedFromEpoch = meta.epoch;
-    }
-  }
-
-  const valBatches = cache.keptBatches(data.val, o.evalBatch);
-  const testBatches = data.test === data.val
-    ? valBatches
-    : cache.keptBatches(data.test, o.evalBatch);
+  let valBatches: AeBatch[] = [], testBatches: AeBatch[] = [];
   const evaluate = (batches: AeBatch[], meter: ConfusionMeter) => {
     for (const b of batches) {
       noGrad(() => meter.add(model.forward(b.graph, b.adjacency), b.adjacency));
@@ -162,6 +122,32 @@ export async function trainAutoencoder(
   let epochsThisCall = 0, stepsThisCall = 0;
   let trainS = 0;
   try {
+    if (o.resume) {
+      const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt, {
+        lr: o.lr,
+        seed: o.seed,
+        epochs: o.epochs,
+        graphsPerStep: o.graphsPerStep,
+      }) as {
+        epoch: number;
+        rng: number[];
+        noise: number[];
+        curve: AeCurvePoint[];
+        best: Best;
+        wallS: number;
+      } | null;
+      if (meta) {
+        rng.setState(meta.rng);
+        model.noise.setState(meta.noise);
+        curve = meta.curve;
+        best = meta.best;
+        startEpoch = meta.epoch + 1;
+        wallBefore = meta.wallS;
+        resumedFromEpoch = meta.epoch;
+      }
+    }
+    valBatches = cache.keptBatches(data.val, o.evalBatch);
+    testBatches = data.test === data.val ? valBatches : cache.keptBatches(data.test, o.evalBatch);
     for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
       const lr = aeLearningRate(o, epoch);
       for (let i = 0; i < order.length; i++) order[i] = i;

@@ -109,22 +109,17 @@ export async function trainNBodyMethod(
   let resumedFromEpoch: number | null = null;
 
   if (o.resume) {
-    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt) as {
+    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt, {
+      lr: o.lr,
+      seed: o.seed,
+    }) as {
       epoch: number;
       rng: number[];
       curve: CurvePoint[];
       best: { epoch: number; val: number; test: number };
       wallS: number;
-      lr: number;
-      seed: number;
     } | null;
     if (meta) {
-      if (meta.lr !== o.lr || meta.seed !== o.seed) {
-        throw new Error(
-          `${o.checkpointPath}: checkpoint of lr ${meta.lr}, seed ${meta.seed}; this run has ` +
-            `lr ${o.lr}, seed ${o.seed} (remove it to start afresh)`,
-        );
-      }
       rng.setState(meta.rng);
       curve = meta.curve;
       best = meta.best;

@@ -130,27 +130,18 @@ export async function trainQm9Model(
   let resumedFromEpoch: number | null = null;
 
   if (o.resume) {
-    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt) as {
+    const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt, {
+      lr: o.lr,
+      seed: o.seed,
+      properties: data.properties,
+    }) as {
       epoch: number;
       rng: number[];
       curve: Qm9CurvePoint[];
       best: Qm9Best[];
       wallS: number;
-      lr: number;
-      seed: number;
-      properties: string[];
     } | null;
     if (meta) {
-      if (
-        meta.lr !== o.lr || meta.seed !== o.seed ||
-        meta.properties.join() !== data.properties.join()
-      ) {
-        throw new Error(
-          `${o.checkpointPath}: checkpoint of lr ${meta.lr}, seed ${meta.seed}, properties ` +
-            `${meta.properties}; this run has lr ${o.lr}, seed ${o.seed}, properties ` +
-            `${data.properties} (remove it to start afresh)`,
-        );
-      }
       rng.setState(meta.rng);
       curve = meta.curve;
       best = meta.best;
