@@ -6,11 +6,11 @@
  */
 
 import { parseCsv } from "../io/csv.ts";
-import { NBODY_COLUMNS } from "../experiments/nbody/run.ts";
+import { NBODY_COLUMNS, NBODY_CURVE_COLUMNS } from "../experiments/nbody/run.ts";
 import { SWEEP_COLUMNS } from "../experiments/nbody/sweep.ts";
 import { QM9_COLUMNS } from "../experiments/qm9/run.ts";
 import { CHECK_COLUMNS, TRANSFORMS } from "../experiments/check.ts";
-import { AE_SWEEP_COLUMNS } from "../experiments/ae/run.ts";
+import { AE_CURVE_COLUMNS, AE_SWEEP_COLUMNS, aeTableColumns } from "../experiments/ae/run.ts";
 
 /** A results table. */
 export type TableKind = "nbody" | "sweep" | "qm9" | "ae" | "ae_overfit" | "check";
@@ -29,28 +29,8 @@ export const AE_DATASET_SUFFIXES = [
   "paper_f1",
   "best_epoch",
 ] as const;
-/** Columns of the graph-autoencoder table besides the per-dataset ones (`aeTableColumns`). */
-export const AE_COLUMNS = ["encoder", "label", "epochs", "lr", "seed", "wall_s", "adapter"];
-/** Columns of a graph-autoencoder learning curve. */
-export const AE_CURVE_COLUMNS = [
-  "epoch",
-  "train_bce",
-  "val_bce",
-  "test_bce",
-  "test_pct_error",
-  "test_f1",
-  "elapsed_s",
-  "seed",
-];
-/** Columns of an N-body learning curve (`writeNBodyCurve`). */
-export const NBODY_CURVE_COLUMNS = [
-  "epoch",
-  "train_mse",
-  "val_mse",
-  "test_mse",
-  "elapsed_s",
-  "seed",
-];
+/** Columns of the graph-autoencoder table besides the per-dataset ones. */
+const AE_COLUMNS = aeTableColumns([]);
 
 /** One CSV of the results directory that the report uses. */
 export interface ResultFile {

@@ -80,6 +80,18 @@ export interface AeRunOptions {
   stopAfterEpochs?: number;
 }
 
+/** Columns of a learning curve (`<out>/<name>_<dataset>_<encoder>_curve.csv`), in order. */
+export const AE_CURVE_COLUMNS = [
+  "epoch",
+  "train_bce",
+  "val_bce",
+  "test_bce",
+  "test_pct_error",
+  "test_f1",
+  "elapsed_s",
+  "seed",
+];
+
 /**
  * Writes a learning curve (one row per evaluation) atomically.
  *
@@ -91,16 +103,7 @@ export async function writeAeCurve(path: string, curve: AeCurvePoint[], seed: nu
   await writeFileAtomic(
     path,
     stringifyCsv(
-      [
-        "epoch",
-        "train_bce",
-        "val_bce",
-        "test_bce",
-        "test_pct_error",
-        "test_f1",
-        "elapsed_s",
-        "seed",
-      ],
+      AE_CURVE_COLUMNS,
       curve.map((p) => ({
         epoch: p.epoch,
         train_bce: p.trainBce,

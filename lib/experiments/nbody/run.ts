@@ -56,6 +56,16 @@ export const NBODY_COLUMNS: (keyof NBodyRow)[] = [
   "adapter",
 ];
 
+/** Columns of a learning curve (`<out>/<name>_<method>_curve.csv`), in order. */
+export const NBODY_CURVE_COLUMNS = [
+  "epoch",
+  "train_mse",
+  "val_mse",
+  "test_mse",
+  "elapsed_s",
+  "seed",
+];
+
 /**
  * Writes a learning curve (one row per evaluation) atomically.
  *
@@ -71,7 +81,7 @@ export async function writeNBodyCurve(
   await writeFileAtomic(
     path,
     stringifyCsv(
-      ["epoch", "train_mse", "val_mse", "test_mse", "elapsed_s", "seed"],
+      NBODY_CURVE_COLUMNS,
       curve.map((p) => ({
         epoch: p.epoch,
         train_mse: p.trainMse,
