@@ -80,20 +80,23 @@ export function checkVerdict(r: CheckRow, tolerance = 1e-4): { ok: boolean; text
   };
 }
 
-/** Which N-body methods are E(n)-equivariant by construction. */
-const EQUIVARIANT: Record<NBodyMethod, boolean> = {
-  egnn: true,
-  rf: true,
-  gnn: false,
-  tfn: true,
-  se3_transformer: true,
-  linear: false,
-  linear_vel: true,
-  identity: true,
-};
+const SE3: Transform[] = ["rotation", "translation", "permutation"];
 
-/** Methods equivariant to rotations but not reflections (their type-1 cross products flip). */
-const SE3_ONLY: NBodyMethod[] = ["tfn", "se3_transformer"];
+/**
+ * The symmetries each N-body method has by construction (none listed: not meant to be
+ * equivariant). TFN and the SE(3)-Transformer are equivariant to rotations but not reflections:
+ * their type-1 cross products flip.
+ */
+const SYMMETRIES: Record<NBodyMethod, readonly Transform[]> = {
+  egnn: TRANSFORMS,
+  rf: TRANSFORMS,
+  gnn: [],
+  tfn: SE3,
+  se3_transformer: SE3,
+  linear: [],
+  linear_vel: TRANSFORMS,
+  identity: TRANSFORMS,
+};
 
 /** A random orthogonal d×d matrix (Gram–Schmidt of a Gaussian one) with determinant ±1. */
 export function randomOrthogonal(d: number, rng: Random, det: 1 | -1): number[][] {
@@ -251,12 +254,11 @@ export async function checkNBody(
         }
         errors[tr] = relativeError(await predict(data), expected);
       }
+      const symmetries = SYMMETRIES[method];
       rows.push({
         model: PAPER_TABLE2[method].label,
-        expected: EQUIVARIANT[method],
-        ...(SE3_ONLY.includes(method)
-          ? { symmetries: ["rotation", "translation", "permutation"] }
-          : {}),
+        expected: symmetries.length > 0,
+        ...(symmetries.length > 0 ? { symmetries: [...symmetries] } : {}),
         errors,
       });
       model.params?.dispose();
@@ -374,15 +376,15 @@ export async function checkAe(
     return { n: g.n, adj };
   });
   const permutedAdjacency = adjacencyColumn(permutedGraphs);
-  // Edge e = (i, j) of the permuted batch is edge (perm i, perm j) of the original one.
-  const edgeIndex = new Map<string, number>();
-  {
-    let e = 0;
-    for (let g = 0, first = 0; g < graphs.length; first += graphs[g].n, g++) {
-      for (let i = first; i < first + graphs[g].n; i++) {
-        for (let j = first; j < first + graphs[g].n; j++) {
-          if (i !== j) edgeIndex.set(`${i},${j}`, e++);
-        }
+  // Edge (i, j) of the permuted batch is edge (n−1−i, n−1−j) of the original graph; within a
+  // graph, edge (a, b) of the fully connected i-major list is number a(n−1) + b − [b > a].
+  const edgeSource: number[] = [];
+  for (let g = 0, offset = 0; g < graphs.length; offset += graphs[g].n * (graphs[g].n - 1), g++) {
+    const n = graphs[g].n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const a = n - 1 - i, b = n - 1 - j;
+        if (i !== j) edgeSource.push(offset + a * (n - 1) + b - (b > a ? 1 : 0));
       }
     }
   }
@@ -411,15 +413,7 @@ export async function checkAe(
               for (let k = 0; k < d; k++) x[dst * d + k] = x0[src * d + k];
             });
             const got = await predict(x, permutedAdjacency);
-            const expected = new Float64Array(got.length);
-            let e = 0;
-            for (let g = 0, first = 0; g < graphs.length; first += graphs[g].n, g++) {
-              for (let i = first; i < first + graphs[g].n; i++) {
-                for (let j = first; j < first + graphs[g].n; j++) {
-                  if (i !== j) expected[e++] = y[edgeIndex.get(`${nodePerm[i]},${nodePerm[j]}`)!];
-                }
-              }
-            }
+            const expected = edgeSource.map((e) => y[e]);
             errors[tr] = relativeError(got, expected);
             continue;
           }
