@@ -40,8 +40,8 @@ import {
   trainStep,
   uploadGraph,
 } from "../mod.ts";
-import { randomOrthogonal, transformRows } from "./reference/orthogonal.ts";
-import { Random } from "./reference/random.ts";
+import { randomOrthogonal, symmetryError, transformRows } from "./reference/orthogonal.ts";
+import { Random, toF32 } from "./reference/random.ts";
 
 const DIMS = [2, 3, 5, 8];
 const RTOL = 1e-4;
@@ -90,10 +90,6 @@ interface Equivariant {
   speed: Float64Array;
 }
 
-function f32(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values, (v) => Math.fround(v));
-}
-
 /** Original data in n dimensions, then each copy, all in one batch. */
 function makeBatch(n: number, rng: Random): Equivariant {
   const x0 = rng.normals(M * n);
@@ -128,8 +124,8 @@ function makeBatch(n: number, rng: Random): Equivariant {
     for (let k = 0; k < M; k++) to[src(k)] = k;
     let x = x0, v = v0;
     if (copy.kind === "rotation" || copy.kind === "reflection") {
-      x = f32(transformRows(x0, n, copy.q, copy.g));
-      v = f32(transformRows(v0, n, copy.q, null));
+      x = toF32(transformRows(x0, n, copy.q, copy.g));
+      v = toF32(transformRows(v0, n, copy.q, null));
     }
     const row = (a: Float64Array, w: number, k: number) => [...a.subarray(k * w, (k + 1) * w)];
     const cx = Array.from({ length: M }, (_, k) => row(x, n, src(k)));
@@ -157,10 +153,10 @@ function makeBatch(n: number, rng: Random): Equivariant {
     n,
     copies,
     batch: fromEdgeLists(graphs, { dim: n, edgeAttrDim: 2 }),
-    h: f32(hs),
-    x: f32(xs),
-    vel: f32(vs),
-    speed: f32(speeds),
+    h: toF32(hs),
+    x: toF32(xs),
+    vel: toF32(vs),
+    speed: toF32(speeds),
   };
 }
 
@@ -192,20 +188,6 @@ function expected(copy: Copy, original: Float64Array, w: number, coords: boolean
   }
 }
 
-/** max |got − want| / scale: the spread of want for coordinates, max |want| for features. */
-function relativeError(got: Float64Array, want: Float64Array, w: number, coords: boolean): number {
-  let scale = 0, err = 0;
-  const mean = new Float64Array(w);
-  if (coords) {
-    for (let i = 0; i < want.length; i++) mean[i % w] += want[i] / (want.length / w);
-  }
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i] - mean[i % w]));
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-  }
-  return Number.isNaN(err) ? Infinity : err / scale;
-}
-
 /** Errors of each transformed copy for one output of width w. */
 function equivarianceErrors(
   e: Equivariant,
@@ -218,7 +200,7 @@ function equivarianceErrors(
   e.copies.forEach((copy, c) => {
     if (c === 0) return;
     const want = expected(copy, original, w, coords);
-    errors.set(copy.kind, relativeError(block(out, w, c), want, w, coords));
+    errors.set(copy.kind, symmetryError(block(out, w, c), want, w, coords));
   });
   return errors;
 }
@@ -337,7 +319,7 @@ function recordChecks(e: Equivariant, d: DeviceInputs, list: Model[]) {
     const hWidth = out.h ? out.h.shape[1] : 0;
     checks.push((values) => {
       // The layers do move the coordinates (an identity map would pass trivially).
-      const moved = relativeError(block(values[at], e.n, 0), block(e.x, e.n, 0), e.n, true);
+      const moved = symmetryError(block(values[at], e.n, 0), block(e.x, e.n, 0), e.n, true);
       assert.ok(moved > 1e-2, `${m.name}: x_out − x_in is ${moved} of the spread`);
       assertEquivariant(`${m.name} x`, equivarianceErrors(e, values[at], e.n, true));
       if (hWidth) {

@@ -62,8 +62,8 @@ import {
   autoencoderModel,
   type ReferenceAutoencoderOptions,
 } from "../reference/autoencoder.ts";
-import { randomOrthogonal, transformRows } from "../reference/orthogonal.ts";
-import { Random } from "../reference/random.ts";
+import { randomOrthogonal, symmetryError, transformRows } from "../reference/orthogonal.ts";
+import { Random, toF32 } from "../reference/random.ts";
 import {
   checkModel,
   checkReferenceGradient,
@@ -204,29 +204,6 @@ function permuteRows(x: ArrayLike<number>, w: number, from: ArrayLike<number>): 
   );
 }
 
-/** max |got − want| / scale: the spread of want for coordinates, max |want| for logits. */
-function relativeError(
-  got: ArrayLike<number>,
-  want: ArrayLike<number>,
-  w: number,
-  coords: boolean,
-): number {
-  let scale = 0, err = 0;
-  const mean = new Float64Array(w);
-  if (coords) {
-    for (let i = 0; i < want.length; i++) mean[i % w] += want[i] / (want.length / w);
-  }
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i] - mean[i % w]));
-    err = Math.max(err, Math.abs(got[i] - want[i]));
-  }
-  return Number.isNaN(err) ? Infinity : err / scale;
-}
-
-function f32(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values, (v) => Math.fround(v));
-}
-
 /** The equivariance case: graphs, adjacency and noise, the transformed copies of them. */
 interface Copy {
   kind: "identity" | "rotation" | "reflection" | "permutation";
@@ -262,7 +239,7 @@ function equivarianceCase(K: number, rng: Random): { batch: GraphBatch; copies: 
     const t = Float64Array.from({ length: K }, () => 2 * rng.normal());
     return {
       kind,
-      noise: f32(transformRows(x0, K, q, t)),
+      noise: toF32(transformRows(x0, K, q, t)),
       adjacency,
       z: (z, decay) => transformRows(z, K, q, t.map((v) => v * decay)),
       logits: (l) => l,
@@ -338,19 +315,19 @@ for (const [k, encoder] of (["egnn", "rf"] as const).entries()) {
       const decay = (1 - reg) ** L;
       // The layers do move the points: z is not just the decayed x⁰.
       const still = copies[0].noise.map((v) => v * decay);
-      const moved = relativeError(z[0], still, K, true);
+      const moved = symmetryError(z[0], still, K, true);
       assert.ok(moved > 1e-2, `${encoder}: z − (1 − reg)^L x⁰ is ${moved} of the spread`);
       const errors: string[] = [];
       copies.forEach((c, i) => {
         if (i === 0) return;
-        const ez = relativeError(z[i], c.z(z[0], decay), K, true);
-        const el = relativeError(logits[i], c.logits(logits[0]), 1, false);
+        const ez = symmetryError(z[i], c.z(z[0], decay), K, true);
+        const el = symmetryError(logits[i], c.logits(logits[0]), 1, false);
         errors.push(`${c.kind} z ${ez.toExponential(2)} logits ${el.toExponential(2)}`);
         assert.ok(ez <= RTOL, `${encoder}: ${c.kind} z error ${ez.toExponential(3)}`);
         assert.ok(el <= RTOL, `${encoder}: ${c.kind} logits error ${el.toExponential(3)}`);
         if (c.kind === "rotation") {
           // The check can fail: without the decay factor the translation is off.
-          const naive = relativeError(z[i], c.z(z[0], 1), K, true);
+          const naive = symmetryError(z[i], c.z(z[0], 1), K, true);
           assert.ok(naive > 1e-2, `${encoder}: z → zQ + t (no decay) is off by ${naive}`);
           errors.push(`(z → zQ + t without decay: ${naive.toExponential(2)})`);
         }
@@ -378,7 +355,7 @@ Deno.test("graph autoencoder noise_gnn (a sanity check, not equivariant): its lo
       model.forward(graph, adjacency, fromArray(rng.normals(N), [N, 1])),
       model.forward(graph, adjacency, fromArray(rng.normals(N), [N, 1])),
     ]));
-    const change = relativeError(b, a, 1, true);
+    const change = symmetryError(b, a, 1, true);
     if (REPORT) {
       console.log(
         `autoencoder noise_gnn: new noise moves the logits by ${change.toExponential(2)}`,

@@ -1,5 +1,5 @@
 // Orthogonal transformations for the symmetry tests: a random orthogonal matrix of either
-// determinant, and rows mapped through it.
+// determinant, rows mapped through it, and the error measure of the symmetry checks.
 
 import type { Random } from "./random.ts";
 
@@ -61,4 +61,32 @@ export function transformRows(
     }
   }
   return out;
+}
+
+/**
+ * Worst |got − want| over the scale of `want`: its spread about the per-column mean for
+ * coordinates (so a common translation does not inflate the scale), max |want| otherwise.
+ *
+ * @param got the transformed input's output
+ * @param want the transformed output of the original input
+ * @param w the row width
+ * @param coords whether the rows are coordinates
+ * @returns the relative error (Infinity when NaN appears)
+ */
+export function symmetryError(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  w: number,
+  coords: boolean,
+): number {
+  let scale = 0, err = 0;
+  const mean = new Float64Array(w);
+  if (coords) {
+    for (let i = 0; i < want.length; i++) mean[i % w] += want[i] / (want.length / w);
+  }
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i] - mean[i % w]));
+    err = Math.max(err, Math.abs(got[i] - want[i]));
+  }
+  return Number.isNaN(err) ? Infinity : err / scale;
 }
