@@ -18,6 +18,7 @@ import {
   type Tensor,
 } from "../../mod.ts";
 import { rotate, wignerD } from "../../lib/egnn/se3/wigner.ts";
+import type { Features, Fibre } from "../../lib/egnn/se3/fibre.ts";
 import { assertClose, rms } from "../reference/finite_difference.ts";
 import type { Random } from "../reference/random.ts";
 
@@ -180,4 +181,52 @@ export async function checkGradients(
     endStep();
     for (const t of tensors) t.dispose();
   }
+}
+
+/**
+ * A batch of two copies: `M` random points and random features of the fibre `fin`, then the same
+ * rotated by `r` (features by their Wigner D) and the points shifted by `shift`.
+ *
+ * @returns the 2M×3 positions and the 2M-row features, on the device
+ */
+export function rotatedPair(
+  rng: Random,
+  M: number,
+  fin: Fibre,
+  r: Float64Array,
+  shift: number[],
+): { x: Tensor; f: Features } {
+  const x0 = rng.normals(M * 3, 1.5);
+  const x = [...x0, ...transformPoints(x0, r, shift)];
+  const f: Features = new Map();
+  for (const t of fin) {
+    const f0 = rng.normals(M * t.channels * (2 * t.l + 1));
+    const data = [...f0, ...Float64Array.from(rotateFeatures(f0, t.l, r), Math.fround)];
+    f.set(t.l, fromArray(data, [2 * M, data.length / (2 * M)]));
+  }
+  return { x: fromArray(x, [2 * M, 3]), f };
+}
+
+/**
+ * Reads outputs of a `rotatedPair` batch (one read) and asserts that each second half is the
+ * first half rotated by `r`, to `rtol` relative; prints the errors with EGNN_TEST_REPORT=1.
+ *
+ * @param outs label, feature type and output tensor of each output
+ * @param r the rotation of the second copy
+ * @param rtol the largest error allowed
+ */
+export async function assertRotatedHalves(
+  outs: [string, number, Tensor][],
+  r: Float64Array,
+  rtol: number,
+): Promise<void> {
+  const values = await readMany(outs.map((o) => o[2]));
+  outs.forEach(([what, l], k) => {
+    const v = values[k], half = v.length / 2;
+    const err = relativeError(v.subarray(half), rotateFeatures(v.subarray(0, half), l, r));
+    if (Deno.env.get("EGNN_TEST_REPORT") === "1") {
+      console.log(`${what} type ${l}: ${err.toExponential(2)}`);
+    }
+    assert.ok(err <= rtol, `${what}, type ${l}: equivariance error ${err.toExponential(3)}`);
+  });
 }

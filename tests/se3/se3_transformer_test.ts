@@ -20,7 +20,7 @@ import {
 } from "../../mod.ts";
 import { rowDot, segmentSoftmax } from "../../lib/gpu/kernels/attention.ts";
 import { NormNonlinearity } from "../../lib/egnn/se3/conv.ts";
-import { edgeGeometry, type Features, fibre } from "../../lib/egnn/se3/fibre.ts";
+import { edgeGeometry, fibre } from "../../lib/egnn/se3/fibre.ts";
 import { SE3Attention, SE3Transformer } from "../../lib/egnn/se3/se3_transformer.ts";
 import { randomRotation } from "../../lib/egnn/se3/wigner.ts";
 import {
@@ -32,10 +32,11 @@ import {
 import { Random } from "../reference/random.ts";
 import { checkOp } from "../kernels/check_op.ts";
 import {
+  assertRotatedHalves,
   checkGradients,
   reflect,
   relativeError,
-  rotateFeatures,
+  rotatedPair,
   transformPoints,
 } from "./helpers.ts";
 
@@ -92,26 +93,13 @@ Deno.test("SE3Attention ×2 + NormNonlinearity (types 0–2): rotation/translati
   const graph = uploadGraph(fullyConnected([...SIZES, ...SIZES]));
   try {
     const r = randomRotation(() => rng.normal());
-    const x0 = rng.normals(M * 3, 1.5);
-    const x = [...x0, ...transformPoints(x0, r, [-1, 2, 0.5])];
-    const f: Features = new Map();
-    for (const t of fin) {
-      const f0 = rng.normals(M * t.channels * (2 * t.l + 1));
-      const data = [...f0, ...Float64Array.from(rotateFeatures(f0, t.l, r), Math.fround)];
-      f.set(t.l, fromArray(data, [2 * M, data.length / (2 * M)]));
-    }
-    const geom = edgeGeometry(fromArray(x, [2 * M, 3]), graph, 2);
+    const { x, f } = rotatedPair(rng, M, fin, r, [-1, 2, 0.5]);
+    const geom = edgeGeometry(x, graph, 2);
     const h1 = att1.forward(f, geom);
     const h2 = att2.forward(norm.forward(h1), geom);
     const outs: [string, number, Tensor][] = [];
     for (const t of mid) outs.push(["block 1", t.l, h1.get(t.l)!], ["block 2", t.l, h2.get(t.l)!]);
-    const values = await readMany(outs.map((o) => o[2]));
-    outs.forEach(([what, l], k) => {
-      const v = values[k], half = v.length / 2;
-      const err = relativeError(v.subarray(half), rotateFeatures(v.subarray(0, half), l, r));
-      report(`${what} type ${l}`, err);
-      assert.ok(err <= RTOL, `${what}, type ${l}: equivariance error ${err.toExponential(3)}`);
-    });
+    await assertRotatedHalves(outs, r, RTOL);
   } finally {
     resetTape();
     endStep();

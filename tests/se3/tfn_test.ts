@@ -24,16 +24,17 @@ import {
   uploadGraph,
 } from "../../mod.ts";
 import { NormNonlinearity, SE3Conv } from "../../lib/egnn/se3/conv.ts";
-import { edgeGeometry, type Features, fibre } from "../../lib/egnn/se3/fibre.ts";
+import { edgeGeometry, fibre } from "../../lib/egnn/se3/fibre.ts";
 import { TFN } from "../../lib/egnn/se3/tfn.ts";
 import { randomRotation } from "../../lib/egnn/se3/wigner.ts";
 import { Random as LibRandom } from "../../mod.ts";
 import { Random } from "../reference/random.ts";
 import {
+  assertRotatedHalves,
   checkGradients,
   reflect,
   relativeError,
-  rotateFeatures,
+  rotatedPair,
   transformPoints,
 } from "./helpers.ts";
 
@@ -58,27 +59,13 @@ Deno.test("SE3Conv + NormNonlinearity (types 0–2): rotation- and translation-e
   const graph = uploadGraph(fullyConnected([...SIZES, ...SIZES]));
   try {
     const r = randomRotation(() => rng.normal());
-    const x0 = rng.normals(M * 3, 1.5);
-    const x = [...x0, ...transformPoints(x0, r, [1.5, -2, 0.5])];
-    const f: Features = new Map();
-    for (const t of fin) {
-      const f0 = rng.normals(M * t.channels * (2 * t.l + 1));
-      const data = [...f0, ...Float64Array.from(rotateFeatures(f0, t.l, r), Math.fround)];
-      f.set(t.l, fromArray(data, [2 * M, data.length / (2 * M)]));
-    }
-    const geom = edgeGeometry(fromArray(x, [2 * M, 3]), graph, 2);
+    const { x, f } = rotatedPair(rng, M, fin, r, [1.5, -2, 0.5]);
+    const geom = edgeGeometry(x, graph, 2);
     const h = conv.forward(f, geom);
     const g = norm.forward(h);
     const outs: [string, number, Tensor][] = [];
     for (const t of fout) outs.push(["conv", t.l, h.get(t.l)!], ["norm", t.l, g.get(t.l)!]);
-    const values = await readMany(outs.map((o) => o[2]));
-    outs.forEach(([what, l], k) => {
-      const v = values[k], half = v.length / 2;
-      const want = rotateFeatures(v.subarray(0, half), l, r);
-      const err = relativeError(v.subarray(half), want);
-      report(`${what} type ${l}`, err);
-      assert.ok(err <= RTOL, `${what}, type ${l}: equivariance error ${err.toExponential(3)}`);
-    });
+    await assertRotatedHalves(outs, r, RTOL);
   } finally {
     resetTape();
     endStep();
