@@ -16,6 +16,7 @@ import {
 } from "../../mod.ts";
 import { UniformBindingError } from "../../lib/gpu/uniform_binding.ts";
 import { matmulKernel } from "../../lib/gpu/kernels/matmul.ts";
+import { KERNEL_PROFILES, withKernelProfile } from "../../lib/gpu/tuning.ts";
 import { defineKernel } from "../../lib/gpu/dsl.ts";
 import { recordDispatch } from "../../lib/gpu/commands.ts";
 import { activate, type Activation, matmulForward } from "../reference/linear.ts";
@@ -171,8 +172,26 @@ Deno.test("matmul: edge cases of the three kernels match a float64 loop", async 
       });
     }
   }
-  const kernels = await checkCases(cases, 11);
+  // The CPU profile whatever the adapter: it is the one that uses all three kernels.
+  const kernels = await withKernelProfile(KERNEL_PROFILES.cpu, () => checkCases(cases, 11));
   assert.deepEqual([...kernels].sort(), ["A+B uniform", "B uniform", "storage"]);
+});
+
+Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks) matches a float64 loop", async () => {
+  const rng = new Random(77);
+  const cases = Array.from({ length: 24 }, () => ({ ...randomCase(rng), uniform: true }));
+  for (const block of [8, 4]) {
+    const profile = { ...KERNEL_PROFILES.gpu, matmulBlock: block };
+    const kernels = await withKernelProfile(profile, async () => {
+      const a = fromArray(new Float32Array(40 * 64), [40, 64]);
+      const b = fromArray(new Float32Array(64 * 64), [64, 64]);
+      const what = matmulKernel(a, b, { m: 40, n: 64, k: 64 });
+      assert.equal(what, `storage, ${block}×${block} blocks`);
+      endStep();
+      return await checkCases(cases, 300 + block);
+    });
+    assert.deepEqual([...kernels], ["storage"], "the GPU profile binds nothing as uniform");
+  }
 });
 
 Deno.test("matmul: random sizes and options match a float64 loop", async () => {

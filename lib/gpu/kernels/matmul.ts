@@ -27,7 +27,7 @@
  *   row per invocation with K unrolled (uniform reads at constant indices were no cheaper, and
  *   it compiled for 20 s);
  * - otherwise (QM9's 257×128 weight is 131 KB; dW = Xᵀ·dZ contracts over the batch) all are
- *   storage and blocks are 16×16 (24×24 gains ~10 % for 10× the compile time);
+ *   storage and blocks are 16×16 (24×24 gains ~10 % for 10× the compile time).
  * - N and K (K mod 4 when K varies between calls) are WGSL constants; M is a uniform (with
  *   transA, M mod 4 is a constant too). Bias and activation are fused into the write-out, which
  *   stores vec4s when N % 4 == 0 or when one block holds whole rows (see `WriteMode`).
@@ -35,12 +35,17 @@
  * results are never stored. Compile times (first use; Mesa caches them on disk): ~2 s for a
  * 16×16 storage variant, 5–7 s for an 8×64 uniform one.
  *
+ * On a GPU (tuning.ts: the `gpu` kernel profile) every product takes the storage kernel with
+ * 4×4 blocks: uniform arrays indexed per invocation are 30–80× slower there, and small blocks
+ * give more invocations (at 16×16 a dW = Xᵀ·dZ of 2000×64×64 ran 17× slower than at 4×4).
+ *
  * @module
  */
 
 import { type ConstantValue, defineKernel, type Kernel } from "../dsl.ts";
 import { type BufferSlice, recordDispatch } from "../commands.ts";
 import { fitsUniformBinding } from "../uniform_binding.ts";
+import { kernelProfile } from "../tuning.ts";
 import type { Tensor } from "../tensor.ts";
 import { type Activation, activationExpr, matmulBody, writeMode } from "./matmul_wgsl.ts";
 
@@ -134,11 +139,15 @@ interface Plan {
 
 function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
   const fixedK = o.fixedK !== false;
-  const uniformB = o.uniform !== false && fixedK && o.k > 0 &&
+  const profile = kernelProfile(); // uniform arrays on CPU adapters only (tuning.ts)
+  const uniformB = o.uniform !== false && profile.matmulUniform && fixedK && o.k > 0 &&
     fitsUniformBinding(b, 16 * Math.ceil((o.k * o.n) / 4)) &&
     (!o.bias || fitsUniformBinding(o.bias, 16 * Math.ceil(o.n / 4)));
   const fit = (x: number, max: number) => Math.min(max, 4 * Math.ceil(x / 4));
-  if (!uniformB) return { scheme: 0, rows: fit(o.m, 16), cols: fit(o.n, 16), windowRows: 0 };
+  if (!uniformB) {
+    const block = profile.matmulBlock;
+    return { scheme: 0, rows: fit(o.m, block), cols: fit(o.n, block), windowRows: 0 };
+  }
   const colBlocks = Math.ceil(o.n / 68);
   const cols = 4 * Math.ceil(o.n / colBlocks / 4), rows = fit(o.m, 8);
   // A's rows in windows of ≤ 64 KiB (a multiple of the block's rows), when its buffer has room
@@ -160,7 +169,7 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
  * @param b the right factor
  * @param o sizes and options, as for `matmul`
  * @returns e.g. `A+B uniform, 8×64 blocks, 17 windows`, `B uniform, 8×64 blocks` or
- *   `storage, 16×16 blocks`
+ *   `storage, 16×16 blocks` (the blocks depend on the adapter's kernel profile, tuning.ts)
  */
 export function matmulKernel(a: Tensor, b: Tensor, o: MatmulOptions): string {
   const p = plan(a, b, o);
