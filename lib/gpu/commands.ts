@@ -233,6 +233,11 @@ function destroyRetired(): void {
   retired = [];
 }
 
+/** Bytes bound for a storage slice: the rest of its buffer, a multiple of 16. */
+function storageBindingBytes(s: BufferSlice): number {
+  return Math.floor((s.buffer.size - s.offset) / 16) * 16;
+}
+
 function bindGroupFor(
   device: GPUDevice,
   cmd: DispatchCommand,
@@ -242,7 +247,13 @@ function bindGroupFor(
   const v = cmd.variant;
   let key = v.key;
   if (cmd.uniforms) key += `|u${bufferId(arena!)}@${offset}`;
-  for (const s of cmd.slices) key += `|${bufferId(s.buffer)}@${s.offset}+${s.bytes}`;
+  // A storage binding spans the rest of its buffer (below), so its key is buffer and offset
+  // alone: a step on another graph size finds the bind groups of the last one (a pool buffer
+  // serves every tensor of its size class). Uniform arrays keep their declared size.
+  cmd.slices.forEach((s, i) => {
+    key += `|${bufferId(s.buffer)}@${s.offset}`;
+    if (v.uniformArrayBytes[i] != null) key += `+${s.bytes}`;
+  });
   let bg = bindGroups.get(key);
   if (!bg) {
     const entries: GPUBindGroupEntry[] = [];
@@ -254,10 +265,10 @@ function bindGroupFor(
       });
     }
     cmd.slices.forEach((s, i) => {
-      // Storage: at least 16 bytes, rounded to 16 so vec4 views fit (pool buffers have the
-      // room). Uniform arrays: exactly their declared bytes (checked at record time).
-      const size = v.uniformArrayBytes[i] ??
-        Math.min(Math.max(16, Math.ceil(s.bytes / 16) * 16), s.buffer.size - s.offset);
+      // Storage: from the slice's offset to the end of its buffer (kernels bound their loops by
+      // uniforms; matmul's clamped reads past a partial block are never stored). Uniform
+      // arrays: exactly their declared bytes (checked at record time).
+      const size = v.uniformArrayBytes[i] ?? storageBindingBytes(s);
       entries.push({ binding: binding++, resource: { buffer: s.buffer, offset: s.offset, size } });
     });
     bg = device.createBindGroup({ label: v.spec.name, layout: v.layout!, entries });

@@ -1,5 +1,5 @@
 // A two-layer MLP trained by the engine: the loss falls 100-fold, a repeated step allocates no
-// new buffer, and the same seed gives bit-identical losses.
+// new buffer and creates no new bind group, and the same seed gives bit-identical losses.
 import assert from "node:assert/strict";
 import {
   Adam,
@@ -45,7 +45,7 @@ async function train(seed: number) {
   const opt = new Adam(ps, { lr: 0.02 });
   const meter = new LossMeter();
   const losses: number[] = [];
-  let createdAfterFirst = -1;
+  let createdAfterFirst = -1, bindGroupsAt100 = -1;
   resetStats();
   for (let s = 0; s < STEPS; s++) {
     await trainStep(() => mseLoss(linear(linear(xs, w1, b1, "silu"), w2, b2), ys), opt, {
@@ -53,16 +53,18 @@ async function train(seed: number) {
       lr: 0.02 * (s < STEPS / 2 ? 1 : 0.3),
     });
     if (s === 0) createdAfterFirst = bufferPool.stats.created;
+    if (s === 100) bindGroupsAt100 = stats.bindGroupsCreated;
     if (s === 0 || (s + 1) % 50 === 0) losses.push(await meter.readMean());
   }
   const syncs = stats.syncs;
   const submits = stats.submits;
   const params = await ps.toHost();
   const createdAtEnd = bufferPool.stats.created;
+  const bindGroupsAfter100 = stats.bindGroupsCreated - bindGroupsAt100;
   xs.dispose();
   ys.dispose();
   meter.dispose();
-  return { losses, params, createdAfterFirst, createdAtEnd, syncs, submits };
+  return { losses, params, createdAfterFirst, createdAtEnd, syncs, submits, bindGroupsAfter100 };
 }
 
 Deno.test("engine: a two-layer MLP lowers its loss 100-fold; same seed, bit-identical", async () => {
@@ -77,6 +79,8 @@ Deno.test("engine: a two-layer MLP lowers its loss 100-fold; same seed, bit-iden
   assert.equal(a.syncs, a.losses.length);
   // A repeated step allocates nothing new after the first run.
   assert.equal(a.createdAtEnd, a.createdAfterFirst);
+  // ... and gets the same buffers in the same places, so its bind groups are cached (pool.ts).
+  assert.equal(a.bindGroupsAfter100, 0, "bind groups created after step 100");
 
   const b = await train(7);
   assert.deepEqual(b.losses, a.losses, "same seed must give bit-identical losses");
