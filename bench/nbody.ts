@@ -19,7 +19,9 @@
  * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
  *
  * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
- * [--no-torch]`. Writes `bench/results/nbody_bench.json`. About 9 minutes on a 2-core CPU
+ * [--no-torch] [--torch-device cpu|cuda]`. With `--torch-device cuda` (a machine with an NVIDIA
+ * GPU and PyTorch built for CUDA) the PyTorch rows run on the GPU, one row per model, and the
+ * ratios are taken against that row. Writes `bench/results/nbody_bench.json`. About 9 minutes on a 2-core CPU
  * adapter (QM9 ~6 of them).
  *
  * @module
@@ -105,6 +107,9 @@ interface Row {
 
 /** What the PyTorch script prints (one JSON object on stdout). */
 interface TorchReport {
+  /** Where PyTorch ran its rows ("cpu" or "cuda") and the GPU's name on cuda. */
+  device?: string;
+  gpu?: string | null;
   torch: string;
   numpy: string;
   defaultThreads: number;
@@ -113,6 +118,7 @@ interface TorchReport {
   matmulGflops: number;
   rows: {
     model: ModelName;
+    device?: string;
     threads: number;
     forwardMs: number;
     stepMs: number;
@@ -428,6 +434,7 @@ async function runTorch(
   models: ModelName[],
   steps: number,
   qm9Steps: number,
+  device: string,
 ): Promise<TorchReport> {
   const script = new URL("./torch/bench_nbody.py", import.meta.url).pathname;
   const child = new Deno.Command(python, {
@@ -441,6 +448,8 @@ async function runTorch(
       String(steps),
       "--qm9-steps",
       String(qm9Steps),
+      "--device",
+      device,
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -460,7 +469,11 @@ function fmt(x: number | null, digits: number): string {
   return x.toFixed(digits);
 }
 
-function printTable(rows: Row[], ratios: Map<ModelName, Record<string, number>>): void {
+function printTable(
+  rows: Row[],
+  ratios: Map<ModelName, Record<string, number>>,
+  ratioLabel: string,
+): void {
   const head = [
     "model".padEnd(13),
     "implementation".padEnd(17),
@@ -479,7 +492,7 @@ function printTable(rows: Row[], ratios: Map<ModelName, Record<string, number>>)
   for (const r of rows) {
     if (last && last !== r.model) {
       const q = ratios.get(last);
-      if (q) printRatio(q);
+      if (q) printRatio(q, ratioLabel);
     }
     last = r.model;
     console.log([
@@ -496,13 +509,13 @@ function printTable(rows: Row[], ratios: Map<ModelName, Record<string, number>>)
       fmt(r.stepGflops, 2).padStart(12),
     ].join(" "));
   }
-  if (last && ratios.get(last)) printRatio(ratios.get(last)!);
+  if (last && ratios.get(last)) printRatio(ratios.get(last)!, ratioLabel);
 }
 
-function printRatio(q: Record<string, number>): void {
+function printRatio(q: Record<string, number>, label: string): void {
   console.log([
     "".padEnd(13),
-    "ours/torch(1t)".padEnd(17),
+    label.padEnd(17),
     "".padStart(8),
     `${fmt(q.forward, 2)}×`.padStart(9),
     `${fmt(q.step, 2)}×`.padStart(9),
@@ -521,6 +534,10 @@ const SPEC = {
     description: "timed training steps of the QM9 model (default 3)",
   },
   "no-torch": { type: "boolean" as const, description: "skip the PyTorch rows" },
+  "torch-device": {
+    type: "string" as const,
+    description: "where PyTorch's rows run: cpu (default; 1 thread and all threads) or cuda",
+  },
 };
 const args = parseCommandLine(Deno.args, SPEC).options;
 const models = ((args.models as string | undefined) ?? ALL_MODELS.join(",")).split(",")
@@ -534,6 +551,11 @@ const steps = Number(args.steps ?? 20), qm9Steps = Number(args["qm9-steps"] ?? 3
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(qm9Steps) && qm9Steps >= 1)) {
   throw new Error("--steps and --qm9-steps take positive integers");
 }
+const torchDevice = (args["torch-device"] as string | undefined) ?? "cpu";
+if (torchDevice !== "cpu" && torchDevice !== "cuda") {
+  throw new Error(`--torch-device: expected cpu or cuda, got ${torchDevice}`);
+}
+const onCuda = torchDevice === "cuda";
 
 const gpu = await getGpu();
 const adapter = `${gpu.info.description} (${gpu.info.backendGuess})`;
@@ -598,7 +620,7 @@ graphs.dispose();
 let torch: TorchReport | null = null;
 if (python) {
   console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
-  torch = await runTorch(python, dir, models, steps, qm9Steps);
+  torch = await runTorch(python, dir, models, steps, qm9Steps, torchDevice);
 }
 await Deno.remove(dir, { recursive: true });
 const loadAfter = Deno.loadavg();
@@ -618,12 +640,12 @@ for (const name of models) {
     // the all-threads rows.
     const epochS = t.epochSteps > 0
       ? t.epochS ?? NaN
-      : name === "qm9" && t.threads === 1
+      : name === "qm9" && (t.threads === 1 || onCuda)
       ? t.stepMs / 1000 * QM9.epochMolecules / QM9.molecules
       : NaN;
     table.push({
       model: name,
-      impl: `torch ${t.threads} thread${t.threads > 1 ? "s" : ""}`,
+      impl: onCuda ? "torch CUDA" : `torch ${t.threads} thread${t.threads > 1 ? "s" : ""}`,
       params: t.params,
       forwardMs: t.forwardMs,
       stepMs: t.stepMs,
@@ -639,7 +661,7 @@ for (const name of models) {
       stepReps: t.stepReps,
       epochSteps: t.epochSteps,
     });
-    if (t.threads === 1) {
+    if (t.threads === 1 || onCuda) {
       ratios.set(name, {
         forward: ours.forwardMs / t.forwardMs,
         step: ours.stepMs / t.stepMs,
@@ -652,7 +674,8 @@ for (const name of models) {
 }
 
 console.log("");
-printTable(table, ratios);
+const ratioLabel = onCuda ? "ours/torch(CUDA)" : "ours/torch(1t)";
+printTable(table, ratios, ratioLabel);
 const notes = [
   `fwd ms: forward pass of one batch. Ours: median of 5 samples of (10 passes in one submission + ` +
   `one read)/10 (QM9: 2 samples of 1 pass); torch: median of ${Math.max(20, steps)} single ` +
@@ -666,7 +689,7 @@ const notes = [
   "disp/step: compute dispatches of one step; syncs/ep: GPU→CPU reads in an epoch (QM9: in " +
   "the timed steps + their loss read). GFLOP/step: dense layers, Σ 2·M·K·N × 3 (forward, dX, " +
   "dW); GFLOP/s from the fwd and step medians (forward FLOPs = step / 3).",
-  "ratio: time ours / time PyTorch (1 thread); > 1 means ours is slower.",
+  `ratio: time ours / time PyTorch (${onCuda ? "CUDA" : "1 thread"}); > 1 means ours is slower.`,
 ];
 for (const n of notes) console.log(n);
 for (const [name, c] of Object.entries(crosscheck)) {
@@ -675,6 +698,7 @@ for (const [name, c] of Object.entries(crosscheck)) {
       `${c.maxRelErr.toExponential(2)} (≤ 1e-5): ${c.pass ? "PASS" : "FAIL"}`,
   );
 }
+if (torch?.gpu) console.log(`PyTorch ${torch.torch} on ${torch.gpu} (CUDA)`);
 if (torch) {
   console.log(
     `torch matmul 2000×131×64, 1 thread: ${torch.matmulGflops.toFixed(1)} GFLOP/s` +
@@ -692,7 +716,7 @@ const report = {
   cpuCores: navigator.hardwareConcurrency,
   loadAverageBefore: loadBefore,
   loadAverageAfter: loadAfter,
-  options: { models, steps, qm9Steps, torch: !!python },
+  options: { models, steps, qm9Steps, torch: !!python, torchDevice },
   torch: torch
     ? {
       python,
@@ -700,6 +724,8 @@ const report = {
       numpy: torch.numpy,
       defaultThreads: torch.defaultThreads,
       matmulGflops: torch.matmulGflops,
+      device: torch.device ?? "cpu",
+      gpu: torch.gpu ?? null,
     }
     : null,
   shapes,
@@ -713,7 +739,7 @@ const report = {
     flops: "dense layers only: Σ 2·M·K·N forward (M = edges, nodes or graphs), ×3 per step",
   },
   rows: table,
-  ratiosOursOverTorch1Thread: Object.fromEntries(ratios),
+  ratiosOursOverTorch: { against: ratioLabel, ...Object.fromEntries(ratios) },
   crosscheck,
 };
 await Deno.mkdir(RESULTS_DIR, { recursive: true });

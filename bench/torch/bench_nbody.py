@@ -21,6 +21,11 @@ largest one, which costs more.
 Prints one JSON object on the last line of stdout; progress goes to stderr.
 
     /usr/bin/python3 bench/torch/bench_nbody.py --dir DIR [--models egnn,gnn,rf,qm9] [--steps 20]
+        [--device cpu|cuda]
+
+With --device cuda the model and every data tensor live on the GPU (the cross-check still runs on
+the CPU first), each timed region is closed by torch.cuda.synchronize(), the thread counts are
+not varied, and the epoch is timed as on the CPU (30 steps, one .item()).
 """
 import argparse
 import json
@@ -69,6 +74,7 @@ class NBody:
 
     def __init__(self, name, data, batch):
         self.name = name
+        self.device = torch.device("cpu")
         self.model = {"egnn": EGNN_vel, "gnn": GNN, "rf": RF_vel}[name](hidden_nf=64)
         self.x0 = torch.from_numpy(data["x0"])
         self.v0 = torch.from_numpy(data["v0"])
@@ -80,6 +86,14 @@ class NBody:
         self.epoch_steps = self.x0.shape[0] // batch
         self.lr = NBODY_LR[name]
 
+    def to(self, device):
+        """Moves the model and the data set to `device` (batches are then assembled there)."""
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        for k in ("x0", "v0", "xT", "q", "order"):
+            setattr(self, k, getattr(self, k).to(self.device))
+        self.edges = [e.to(self.device) for e in self.edges]
+
     def inputs(self, idx):
         loc = self.x0[idx].reshape(-1, 3)
         vel = self.v0[idx].reshape(-1, 3)
@@ -87,7 +101,7 @@ class NBody:
         return nbody_inputs(loc, vel, charges, self.edges)[self.name], self.xT[idx].reshape(-1, 3)
 
     def bench_forward_inputs(self):
-        return self.inputs(torch.arange(self.batch))[0]
+        return self.inputs(torch.arange(self.batch, device=self.device))[0]
 
     def forward(self, inputs):
         return self.model(*inputs)
@@ -113,6 +127,13 @@ class QM9:
             i += 1
         self.epoch_steps = 0
         self.lr = 5e-4
+
+    def to(self, device):
+        """Moves the model and the batches to `device`."""
+        self.model.to(device)
+        self.batches = [{k: ([e.to(device) for e in v] if k == "edges" else
+                             v.to(device) if torch.is_tensor(v) else v)
+                         for k, v in b.items()} for b in self.batches]
 
     @staticmethod
     def make_batch(data, i):
@@ -160,6 +181,12 @@ class QM9:
         return F.l1_loss(self.run(b), b["y"])
 
 
+def sync():
+    """Waits for the GPU's queued work (nothing on the CPU)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def time_forward(w, reps, warmup):
     inputs = w.bench_forward_inputs()
     with torch.no_grad():
@@ -167,8 +194,10 @@ def time_forward(w, reps, warmup):
             w.forward(inputs)
         samples = []
         for _ in range(reps):
+            sync()
             t0 = time.perf_counter()
             w.forward(inputs)
+            sync()
             samples.append(time.perf_counter() - t0)
     return statistics.median(samples) * 1000
 
@@ -191,13 +220,16 @@ def time_training(w, steps, epoch_steps, warmup):
         step()
     samples = []
     for _ in range(steps):
+        sync()
         t0 = time.perf_counter()
         step()
+        sync()
         samples.append(time.perf_counter() - t0)
     if epoch_steps == 0:
         return statistics.median(samples) * 1000, None
+    sync()
     t0 = time.perf_counter()
-    total = torch.zeros(())
+    total = torch.zeros((), device=next(w.model.parameters()).device)
     for _ in range(epoch_steps):
         total += step()
     mean = total.item() / epoch_steps  # the epoch's one read
@@ -215,7 +247,11 @@ def main():
     ap.add_argument("--qm9-steps", type=int, default=3)
     ap.add_argument("--threads", default="1,all",
                     help="thread counts to time, comma-separated ('all' = os.cpu_count())")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                    help="where PyTorch runs the timed rows (cuda: one row per model)")
     a = ap.parse_args()
+    if a.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch.cuda.is_available() is False")
     default_threads = torch.get_num_threads()
     cpus = os.cpu_count() or 1
     threads = []
@@ -248,6 +284,8 @@ def main():
         else:
             w = NBody(name, data, int(data["nbody_batch"][0]))
             steps, fwd_reps, warmup, counts = a.steps, max(20, a.steps), 2, threads
+        if a.device == "cuda":
+            counts, warmup = [torch.get_num_threads()], max(warmup, 5)
         params = sum(p.numel() for p in w.model.parameters())
         load_weights(w.model, os.path.join(a.dir, "weights_%s.npz" % name))
         torch.set_num_threads(1)
@@ -257,6 +295,8 @@ def main():
         crosscheck[name] = {"maxRelErr": rel_err(ours, out), "outputs": int(out.size)}
         log("%s: %d parameters; cross-check max rel. error %.2e"
             % (name, params, crosscheck[name]["maxRelErr"]))
+        if a.device == "cuda":
+            w.to("cuda")
         initial = {k: v.clone() for k, v in w.model.state_dict().items()}
         for n in counts:
             torch.set_num_threads(n)
@@ -266,7 +306,7 @@ def main():
             forward_ms = time_forward(w, fwd_reps, warmup)
             step_ms, epoch_s = time_training(w, steps, epoch_steps, warmup)
             rows.append({
-                "model": name, "threads": n, "params": params, "forwardMs": forward_ms,
+                "model": name, "device": a.device, "threads": n, "params": params, "forwardMs": forward_ms,
                 "stepMs": step_ms, "epochS": epoch_s, "epochSteps": epoch_steps,
                 "forwardReps": fwd_reps, "stepReps": steps,
             })
@@ -274,6 +314,8 @@ def main():
                 % (n, forward_ms, step_ms, "-" if epoch_s is None else "%.2f s" % epoch_s,
                    time.perf_counter() - t0))
     print(json.dumps({
+        "device": a.device,
+        "gpu": torch.cuda.get_device_name(0) if a.device == "cuda" else None,
         "torch": torch.__version__, "numpy": np.__version__, "defaultThreads": default_threads,
         "cpuCount": cpus, "rows": rows, "crosscheck": crosscheck, "matmulGflops": blas_gflops,
     }))
