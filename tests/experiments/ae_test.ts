@@ -7,7 +7,9 @@ import { ConfusionMeter, fromArray, getGpu } from "../../mod.ts";
 import { loadConfig } from "../../lib/config/load.ts";
 import { type AeConfig, aeSchema, checkAeConfig } from "../../lib/experiments/ae/config.ts";
 import { aeTableColumns, runAe } from "../../lib/experiments/ae/run.ts";
-import { aeLearningRate } from "../../lib/experiments/ae/train.ts";
+import { aeLearningRate, trainAutoencoder } from "../../lib/experiments/ae/train.ts";
+import { GraphAutoencoder } from "../../lib/egnn/autoencoder.ts";
+import { erdosRenyiDataset } from "../../lib/sim/graphs.ts";
 import { addCounts, countsOfGraph, emptyCounts } from "../../lib/experiments/ae/metrics.ts";
 import { parseCsv } from "../../lib/io/csv.ts";
 import { Random } from "../reference/random.ts";
@@ -127,6 +129,37 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
       rows.map((r) => [r.epoch, r.train_bce, r.val_bce, r.test_bce, r.test_f1]);
     assert.deepEqual(key(curve(out, e)), key(curve(`${dir}/straight`, e)), `${e} curve`);
   }
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("ae training: each evaluation hands on the curve so far, after its checkpoint", async () => {
+  await getGpu();
+  const dir = Deno.makeTempDirSync();
+  const graphs = erdosRenyiDataset(10, 1);
+  const model = new GraphAutoencoder({ encoder: "rf", seed: 1 });
+  const seen: { epochs: number[]; checkpoint: boolean }[] = [];
+  const checkpointPath = `${dir}/rf.ckpt`;
+  await trainAutoencoder(model, { train: graphs, val: graphs, test: graphs }, {
+    epochs: 3,
+    lr: 1e-3,
+    weightDecay: 0,
+    schedule: "cosine",
+    graphsPerStep: 1,
+    evalEvery: 2,
+    evalBatch: 10,
+    seed: 1,
+    checkpointPath,
+    resume: false,
+    quiet: true,
+    label: "rf",
+    onEvaluation: (curve) => {
+      const checkpoint = Deno.statSync(checkpointPath).isFile;
+      seen.push({ epochs: curve.map((p) => p.epoch), checkpoint });
+      return Promise.resolve();
+    },
+  });
+  assert.deepEqual(seen, [{ epochs: [0], checkpoint: true }, { epochs: [0, 2], checkpoint: true }]);
+  model.params.dispose();
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -99,7 +99,11 @@ export const AE_CURVE_COLUMNS = [
  * @param curve the evaluations
  * @param seed the run's seed
  */
-export async function writeAeCurve(path: string, curve: AeCurvePoint[], seed: number) {
+export async function writeAeCurve(
+  path: string,
+  curve: readonly AeCurvePoint[],
+  seed: number,
+): Promise<void> {
   await writeFileAtomic(
     path,
     stringifyCsv(
@@ -153,6 +157,7 @@ async function trainOne(
     };
   }
   const model = buildAutoencoder(cfg, encoder, cfg.seed + index, cfg.seed * 1000 + 500 + index);
+  const curvePath = `${cfg.out}/${cfg.name}_${tag}_${encoder}_curve.csv`;
   try {
     const result: AeResult = await trainAutoencoder(model, data, {
       ...cfg.train,
@@ -162,12 +167,9 @@ async function trainOne(
       stopAfterEpochs: o.stopAfterEpochs,
       quiet: o.quiet,
       label: `${tag} ${encoder}`,
+      onEvaluation: (curve) => writeAeCurve(curvePath, curve, cfg.seed),
     });
-    await writeAeCurve(
-      `${cfg.out}/${cfg.name}_${tag}_${encoder}_curve.csv`,
-      result.curve,
-      cfg.seed,
-    );
+    await writeAeCurve(curvePath, result.curve, cfg.seed);
     return {
       encoder,
       test: result.test,

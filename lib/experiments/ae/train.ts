@@ -72,6 +72,11 @@ export interface AeTrainOptions {
   stopAfterEpochs?: number;
   quiet?: boolean;
   label: string;
+  /**
+   * Called with the learning curve so far after every evaluation's checkpoint (run.ts writes the
+   * curve CSV there, so a run that is killed leaves a curve as recent as its checkpoint).
+   */
+  onEvaluation?: (curve: readonly AeCurvePoint[]) => Promise<void>;
 }
 
 /** The learning rate of an epoch: CosineAnnealingLR(T_max = epochs) stepped once per epoch. */
@@ -214,6 +219,7 @@ export async function trainAutoencoder(
           graphsPerStep: o.graphsPerStep,
         };
         await saveTrainingCheckpoint(o.checkpointPath, model.params, opt, meta);
+        await o.onEvaluation?.(curve);
       }
       progress.update(epoch + 1, `BCE ${trainBce.toFixed(3)}`);
       epochsThisCall++;
