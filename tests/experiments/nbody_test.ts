@@ -8,6 +8,11 @@ import {
   nbodySchema,
 } from "../../lib/experiments/nbody/config.ts";
 import { runNBody } from "../../lib/experiments/nbody/run.ts";
+import { trainNBodyMethod } from "../../lib/experiments/nbody/train.ts";
+import { buildNBodyModel } from "../../lib/experiments/nbody/methods.ts";
+import { BatchGraphs } from "../../lib/experiments/nbody/batches.ts";
+import { generateNBodyDataset } from "../../lib/sim/nbody_dataset.ts";
+import { getGpu } from "../../mod.ts";
 import { formatSweepTable, runNBodySweep } from "../../lib/experiments/nbody/sweep.ts";
 import { parseCsv } from "../../lib/io/csv.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
@@ -154,9 +159,11 @@ Deno.test("nbody run: killed mid-run and resumed, it reaches the uninterrupted r
     stderr: "null",
   }).spawn();
   const ckpt = `${out}/tiny_egnn.ckpt`;
+  // The curve is written after each evaluation's checkpoint: once it exists, both do.
+  const curvePath = `${out}/tiny_egnn_curve.csv`;
   for (let i = 0; i < 600; i++) {
     try {
-      Deno.statSync(ckpt);
+      Deno.statSync(curvePath);
       break;
     } catch {
       await new Promise((r) => setTimeout(r, 100));
@@ -166,6 +173,8 @@ Deno.test("nbody run: killed mid-run and resumed, it reaches the uninterrupted r
   const status = await child.status;
   assert.equal(status.signal, "SIGKILL", "the child was killed, not finished");
   assert.ok(Deno.statSync(ckpt).isFile, "the child wrote a checkpoint before it was killed");
+  const partial = parseCsv(Deno.readTextFileSync(curvePath)).rows;
+  assert.ok(partial.length >= 1, "the killed run's curve has its evaluations so far");
   for (const f of Deno.readDirSync(out)) {
     assert.doesNotMatch(f.name, /\.tmp-/, "no half-written file");
   }
@@ -182,6 +191,49 @@ Deno.test("nbody run: killed mid-run and resumed, it reaches the uninterrupted r
       r,
     ) => [r.epoch, r.val_mse, r.test_mse]);
   assert.deepEqual(curve(out), curve(`${dir}/straight`));
+  const key = (r: Record<string, string>) => [r.epoch, r.val_mse, r.test_mse];
+  assert.deepEqual(partial.map(key), curve(out).slice(0, partial.length), "a prefix of the curve");
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("nbody training: each evaluation hands on the curve so far, after its checkpoint", async () => {
+  await getGpu();
+  const dir = Deno.makeTempDirSync();
+  const ds = generateNBodyDataset({
+    train: 20,
+    val: 10,
+    test: 10,
+    seed: 5,
+    frame0: 3,
+    frameT: 6,
+    sim: { steps: 1000 },
+  });
+  const graphs = new BatchGraphs(5);
+  const model = buildNBodyModel("linear", { hiddenNf: 8, nLayers: 1, dim: 3, seed: 1 });
+  const checkpointPath = `${dir}/linear.ckpt`;
+  const seen: { epochs: number[]; checkpoint: boolean }[] = [];
+  await trainNBodyMethod(model, ds.splits, graphs, {
+    epochs: 3,
+    batchSize: 10,
+    evalEvery: 2,
+    lr: 1e-3,
+    weightDecay: 0,
+    seed: 1,
+    checkpointPath,
+    resume: false,
+    quiet: true,
+    label: "linear",
+    onEvaluation: (curve) => {
+      seen.push({
+        epochs: curve.map((p) => p.epoch),
+        checkpoint: Deno.statSync(checkpointPath).isFile,
+      });
+      return Promise.resolve();
+    },
+  });
+  assert.deepEqual(seen, [{ epochs: [0], checkpoint: true }, { epochs: [0, 2], checkpoint: true }]);
+  model.params?.dispose();
+  graphs.dispose();
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -75,7 +75,7 @@ export const NBODY_CURVE_COLUMNS = [
  */
 export async function writeNBodyCurve(
   path: string,
-  curve: CurvePoint[],
+  curve: readonly CurvePoint[],
   seed: number,
 ): Promise<void> {
   await writeFileAtomic(
@@ -127,6 +127,7 @@ export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRo
         dim: data.train.dim,
         seed: cfg.seed + i,
       });
+      const curvePath = `${cfg.out}/${cfg.name}_${m.name}_curve.csv`;
       const result: MethodResult = await trainNBodyMethod(model, data, graphs, {
         epochs,
         batchSize: cfg.train.batchSize,
@@ -139,6 +140,7 @@ export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRo
         stopAfterEpochs: o.stopAfterEpochs,
         quiet: o.quiet,
         label: m.name,
+        onEvaluation: (curve) => writeNBodyCurve(curvePath, curve, cfg.seed),
       });
       const forwardS = await measureForwardSeconds(
         model,
@@ -163,7 +165,7 @@ export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRo
         wall_s: result.wallS,
         adapter,
       });
-      await writeNBodyCurve(`${cfg.out}/${cfg.name}_${m.name}_curve.csv`, result.curve, cfg.seed);
+      await writeNBodyCurve(curvePath, result.curve, cfg.seed);
       // The table so far, after every method: an interrupted run keeps what it finished.
       await writeFileAtomic(
         csvPath,

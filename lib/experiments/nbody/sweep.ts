@@ -95,6 +95,7 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
           dim: evalData.val.dim,
           seed: cfg.seed + mi,
         });
+        const curvePath = `${cfg.out}/${cfg.name}_${m.name}_n${size}_curve.csv`;
         const result = await trainNBodyMethod(
           model,
           { train: take(sweepData.train, size), val: evalData.val, test: evalData.test },
@@ -111,6 +112,7 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
             stopAfterEpochs: o.stopAfterEpochs,
             quiet: o.quiet,
             label: `${m.name} n=${size}`,
+            onEvaluation: (curve) => writeNBodyCurve(curvePath, curve, cfg.seed),
           },
         );
         rows.push({
@@ -126,11 +128,7 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
           wall_s: result.wallS,
           adapter,
         });
-        await writeNBodyCurve(
-          `${cfg.out}/${cfg.name}_${m.name}_n${size}_curve.csv`,
-          result.curve,
-          cfg.seed,
-        );
+        await writeNBodyCurve(curvePath, result.curve, cfg.seed);
         await writeFileAtomic(
           `${cfg.out}/${cfg.name}.csv`,
           stringifyCsv(SWEEP_COLUMNS, rows as unknown as Record<string, unknown>[]),

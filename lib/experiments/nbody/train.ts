@@ -59,6 +59,12 @@ export interface TrainOptions {
   stopAfterEpochs?: number;
   quiet?: boolean;
   label: string;
+  /**
+   * Called with the learning curve so far after every evaluation's checkpoint (run.ts and
+   * sweep.ts write the curve CSV there, so a killed run leaves a curve as recent as its
+   * checkpoint).
+   */
+  onEvaluation?: (curve: readonly CurvePoint[]) => Promise<void>;
 }
 
 /** Mean MSE over a split, batch losses weighted by batch size (recorded, not read). */
@@ -178,6 +184,7 @@ export async function trainNBodyMethod(
           } @ ${best.epoch})`,
       );
       await saveCheckpoint(model, opt, rng, o, { epoch, curve, best, wallS: elapsedS });
+      await o.onEvaluation?.(curve);
     }
     progress.update(
       epoch + 1,
