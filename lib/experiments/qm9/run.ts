@@ -18,7 +18,7 @@ import { PROPERTY_INFO, type Qm9Property } from "../../qm9/targets.ts";
 import { learningRate, type Qm9Config } from "./config.ts";
 import { loadQm9Data, type Qm9Data, type Qm9Split } from "./data.ts";
 import { fitBaselines } from "./baselines.ts";
-import { type Qm9TrainResult, trainQm9Model } from "./train.ts";
+import { type Qm9CurvePoint, type Qm9TrainResult, trainQm9Model } from "./train.ts";
 
 /** One row of the Table-3 CSV. */
 export interface Qm9Row {
@@ -153,13 +153,14 @@ export async function runQm9(cfg: Qm9Config, o: Qm9RunOptions): Promise<Qm9Row[]
         stopAfterEpochs: o.stopAfterEpochs,
         quiet: o.quiet,
         label: `qm9 ${tag}`,
+        onEvaluation: (curve) => writeCurve(cfg, tag, props, curve),
       });
     } finally {
       resetTape();
       endStep();
       model.params.dispose();
     }
-    await writeCurve(cfg, tag, props, result);
+    await writeCurve(cfg, tag, props, result.curve);
     props.forEach((p, j) => {
       const all = cfg.properties.indexOf(p);
       rows.push({
@@ -199,7 +200,7 @@ async function writeCurve(
   cfg: Qm9Config,
   tag: string,
   props: Qm9Property[],
-  r: Qm9TrainResult,
+  curve: readonly Qm9CurvePoint[],
 ): Promise<void> {
   const columns = [
     "epoch",
@@ -210,7 +211,7 @@ async function writeCurve(
     "elapsed_s",
     "seed",
   ];
-  const rows = r.curve.map((c) => {
+  const rows = curve.map((c) => {
     const row: Record<string, unknown> = {
       epoch: c.epoch,
       lr: c.lr,

@@ -68,6 +68,11 @@ export interface Qm9TrainOptions {
   stopAfterEpochs?: number;
   quiet?: boolean;
   label: string;
+  /**
+   * Called with the learning curve so far after every evaluation's checkpoint (run.ts writes the
+   * curve CSV there, so a killed run leaves a curve as recent as its checkpoint).
+   */
+  onEvaluation?: (curve: readonly Qm9CurvePoint[]) => Promise<void>;
 }
 
 /**
@@ -202,6 +207,7 @@ export async function trainQm9Model(
         best,
         wallS: elapsedS,
       });
+      await o.onEvaluation?.(curve);
     }
     progress.update(epoch + 1, `L1 ${trainLoss.toFixed(4)}`);
     epochsThisCall++;
