@@ -86,6 +86,9 @@ async function acquire(): Promise<Gpu> {
   }
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
+    // Timestamps serve the per-kernel profiler (commands.ts `setProfiling`) where the adapter has
+    // them (lavapipe and NVIDIA's Vulkan driver do).
+    requiredFeatures: adapter.features.has("timestamp-query") ? ["timestamp-query"] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,
