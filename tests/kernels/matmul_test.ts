@@ -177,6 +177,34 @@ Deno.test("matmul: edge cases of the three kernels match a float64 loop", async 
   assert.deepEqual([...kernels].sort(), ["A+B uniform", "B uniform", "storage"]);
 });
 
+Deno.test("matmul: dW = Aᵀ·B in k-windows (A and B uniform, one dispatch per window) matches", async () => {
+  const base = {
+    transA: true,
+    transB: false,
+    bias: false,
+    act: "none" as Activation,
+    z: false,
+    uniform: true,
+    inParams: false,
+  };
+  const cases: Case[] = [];
+  for (
+    const [m, k, n] of [
+      [64, 2000, 64], // the EGNN's dW over 2,000 edges: 8 windows
+      [131, 2001, 64], // K % 4 = 1: the last window's last chunk is masked
+      [64, 1003, 1], // φx's last layer
+      [13, 997, 70], // odd M, N past one 68-column block
+      [3, 64, 5], // one window
+    ]
+  ) {
+    for (const accumulate of [false, true]) {
+      for (const fixedK of [false, true]) cases.push({ ...base, m, k, n, accumulate, fixedK });
+    }
+  }
+  const kernels = await withKernelProfile(KERNEL_PROFILES.cpu, () => checkCases(cases, 21));
+  assert.ok(kernels.has("A+B uniform k-windows"), `kernels: ${[...kernels].join("; ")}`);
+});
+
 Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks) matches a float64 loop", async () => {
   const rng = new Random(77);
   const cases = Array.from({ length: 24 }, () => ({ ...randomCase(rng), uniform: true }));

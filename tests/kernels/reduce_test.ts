@@ -47,6 +47,37 @@ Deno.test("columnSum: overwrite, alpha and accumulate match the reference (67×3
   }
 });
 
+Deno.test("columnSum: long columns (≥ 256 rows: a product 1ᵀ·X on a CPU adapter) match, accumulate too", async () => {
+  await getGpu();
+  const rng = new Random(62);
+  try {
+    const cases = [[2000, 64], [257, 3], [1003, 70], [300, 1]].map(([m, n]) => {
+      const x = rng.normals(m * n), prior = rng.normals(n);
+      const plain = empty([n]), acc = fromArray(prior, [n]);
+      const xt = fromArray(x, [m, n]);
+      columnSum(xt, plain, m, n);
+      columnSum(xt, acc, m, n, true);
+      const sums = ref.columnSum(x, m, n);
+      return {
+        label: `${m}×${n}`,
+        tensors: [plain, acc],
+        expected: [sums, sums.map((v, j) => prior[j] + v)],
+      };
+    });
+    const got = await readMany(cases.flatMap((c) => c.tensors));
+    cases.forEach((c, i) => {
+      assertClose(got[2 * i], c.expected[0], { rtol: 1e-5, label: `columnSum ${c.label}` });
+      assertClose(got[2 * i + 1], c.expected[1], {
+        rtol: 1e-5,
+        label: `columnSum ${c.label}, accumulate`,
+      });
+    });
+  } finally {
+    resetTape();
+    endStep();
+  }
+});
+
 Deno.test("rowSum: overwrite and accumulate match the reference (67×3, 3×131)", async () => {
   await getGpu();
   const rng = new Random(62);

@@ -8,7 +8,9 @@
  * (A_UNIFORM, B_UNIFORM: uniform arrays `a_len`/`b_len` long; the bias is a uniform array
  * whenever B is). Uniforms: m (rows of C), k, and the rows `row_base..row_end` this dispatch
  * computes; `a_off` is where A's binding starts, in floats from the tensor's start (a multiple
- * of 64, so where a row sits inside a vec4 does not change).
+ * of 64, so where a row sits inside a vec4 does not change). With K_WINDOWS (dW = Aᵀ·B, A and B
+ * both uniform windows of the same k rows, one dispatch per window) `k` is the window's length
+ * and `a_off`/`b_off` are where its first row starts inside A's and B's bindings (multiples of 4).
  *
  * @module
  */
@@ -81,8 +83,18 @@ function alongK(
   return { setup, chunk, slot: () => [], at, carry };
 }
 
-/** At each k, lines `line0..line0+lines-1` stored contiguously at `k·ld + line0`. */
-function acrossK(x: string, lines: number, line0: string, ld: string, ldMod4: number): Reader {
+/**
+ * At each k, lines `line0..line0+lines-1` stored contiguously at `k·ld + line0 + rel` (`rel`, a
+ * WGSL term or "", a multiple of 4 floats: where a window along k starts in its binding).
+ */
+function acrossK(
+  x: string,
+  lines: number,
+  line0: string,
+  ld: string,
+  ldMod4: number,
+  rel = "",
+): Reader {
   const last = `last_${x}`;
   const shift = (u: number) => (u * ldMod4) % 4;
   return {
@@ -90,7 +102,7 @@ function acrossK(x: string, lines: number, line0: string, ld: string, ldMod4: nu
     chunk: [],
     carry: [],
     slot(u) {
-      const out = [`let p${x}${u} = ((k4 * 4u + ${u}u) * ${ld} + ${line0}) / 4u;`];
+      const out = [`let p${x}${u} = ((k4 * 4u + ${u}u) * ${ld} + ${line0}${rel}) / 4u;`];
       for (let t = 0; t < lines / 4 + (shift(u) > 0 ? 1 : 0); t++) {
         out.push(`let v${x}${u}_${t} = ${x}[min(p${x}${u} + ${t}u, ${last})];`);
       }
@@ -106,12 +118,15 @@ export function matmulBody(c: Constants): string {
   const k = c.K === "runtime" ? "params.k" : `${c.K}u`;
   const kMod4 = c.K === "runtime" ? c.K_MOD4 as number : (c.K as number) % 4;
   const colBlocks = Math.ceil(n / cols);
+  // K_WINDOWS (Aᵀ·B with both bound as uniform windows along k): the window's rows start at
+  // float a_off of A's binding and b_off of B's.
+  const kw = !!c.K_WINDOWS;
   const a = c.TRANS_A
-    ? acrossK("a", rows, "row0", "params.m", c.M_MOD4 as number)
+    ? acrossK("a", rows, "row0", "params.m", c.M_MOD4 as number, kw ? " + params.a_off" : "")
     : alongK("a", rows, "row0", k, kMod4, c.A_UNIFORM ? " - params.a_off" : "");
   const b = c.TRANS_B
     ? alongK("b", cols, "col0", k, kMod4, "")
-    : acrossK("b", cols, "col0", `${n}u`, n % 4);
+    : acrossK("b", cols, "col0", `${n}u`, n % 4, kw ? " + params.b_off" : "");
   const acc = (i: number, v: number) => `s${i}_${v}`;
   const L = [
     `let cb = index % ${colBlocks}u;`,
