@@ -20,6 +20,21 @@ Deno.test("concat: forward and gradients match the reference (37 rows, widths 5,
   });
 });
 
+Deno.test("concat: widths that are multiples of 4 (the vec4 copy) match the reference (29 rows, 8, 4, 64)", async () => {
+  const rows = 29, widths = [8, 4, 64], rng = new Random(33);
+  await checkOp({
+    name: "concat [8, 4, 64]",
+    inputs: widths.map((w, i) => ({
+      name: `part${i}`,
+      data: rng.normals(rows * w),
+      shape: [rows, w],
+    })),
+    gpu: (parts) => concat(parts),
+    forward: (parts) => concatForward(parts, widths, rows),
+    backward: (_, dout) => concatBackward(dout, widths, rows),
+  });
+});
+
 Deno.test("concat: an input used twice, concat([x, y, x]), accumulates dx from both blocks", async () => {
   const rows = 67, rng = new Random(32);
   await checkOp({
