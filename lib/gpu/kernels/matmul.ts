@@ -193,13 +193,14 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
   // windows of k rows, one accumulating dispatch per window (storage reads cost 12× more).
   const kRows = profile.matmulUniform && o.uniform !== false ? kWindowRows(a, b, o) : 0;
   if (kRows > 0) {
-    const colBlocks = Math.ceil(o.n / 68);
-    return {
-      scheme: 3,
-      rows: fit(o.m, 8),
-      cols: 4 * Math.ceil(o.n / colBlocks / 4),
-      windowRows: kRows,
-    };
+    // At least 16 invocations (two workgroups of 8: both cores of a 2-core adapter) where the
+    // columns allow: a 64×64 dW in 8×32 blocks, a column sum (M = 1) in 4×8 blocks.
+    const rows = fit(o.m, 8), rowBlocks = Math.ceil(o.m / rows);
+    const colBlocks = Math.min(
+      Math.ceil(o.n / 4),
+      Math.max(Math.ceil(o.n / 68), Math.ceil(16 / rowBlocks)),
+    );
+    return { scheme: 3, rows, cols: 4 * Math.ceil(o.n / colBlocks / 4), windowRows: kRows };
   }
   if (!uniformB) {
     const block = profile.matmulBlock;
