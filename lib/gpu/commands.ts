@@ -284,6 +284,25 @@ function bindGroupFor(
   return bg;
 }
 
+/** Records one dispatch into an open pass (its uniforms at `offset` of the arena). */
+function encodeDispatch(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  c: DispatchCommand,
+  offset: number,
+): void {
+  pass.setPipeline(c.variant.pipeline!);
+  pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
+  pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
+  stats.dispatches++;
+}
+
+/** Records a copy or a clear. */
+function encodeTransfer(encoder: GPUCommandEncoder, c: Exclude<Command, DispatchCommand>): void {
+  if (c.kind === "copy") encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
+  else encoder.clearBuffer(c.buffer, c.offset, c.size);
+}
+
 /**
  * Encodes every pending command into one command encoder and submits it once.
  * New kernel variants are compiled first (a body that does not compile is reported by name).
@@ -334,19 +353,13 @@ export async function submit(): Promise<void> {
   for (const c of commands) {
     if (c.kind === "dispatch") {
       if (!pass) pass = encoder.beginComputePass();
-      const offset = c.uniforms ? (slot++) * UNIFORM_SLOT : 0;
-      pass.setPipeline(c.variant.pipeline!);
-      pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
-      pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
-      stats.dispatches++;
+      encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
     } else {
       if (pass) {
         pass.end();
         pass = null;
       }
-      if (c.kind === "copy") {
-        encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
-      } else encoder.clearBuffer(c.buffer, c.offset, c.size);
+      encodeTransfer(encoder, c);
     }
   }
   pass?.end();
@@ -374,15 +387,9 @@ async function submitProfiled(device: GPUDevice, commands: Command[]): Promise<v
     const encoder = device.createCommandEncoder();
     if (c.kind === "dispatch") {
       const pass = encoder.beginComputePass();
-      const offset = c.uniforms ? (slot++) * UNIFORM_SLOT : 0;
-      pass.setPipeline(c.variant.pipeline!);
-      pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
-      pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
+      encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
       pass.end();
-      stats.dispatches++;
-    } else if (c.kind === "copy") {
-      encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
-    } else encoder.clearBuffer(c.buffer, c.offset, c.size);
+    } else encodeTransfer(encoder, c);
     const t0 = performance.now();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -420,17 +427,11 @@ async function submitTimestamped(device: GPUDevice, commands: Command[]): Promis
             endOfPassWriteIndex: 2 * k + 1,
           },
         });
-        const offset = c.uniforms ? (slot++) * UNIFORM_SLOT : 0;
-        pass.setPipeline(c.variant.pipeline!);
-        pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
-        pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
+        encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
         pass.end();
-        stats.dispatches++;
         names.push(c.variant.key);
       } else {
-        if (c.kind === "copy") {
-          encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
-        } else encoder.clearBuffer(c.buffer, c.offset, c.size);
+        encodeTransfer(encoder, c);
         addProfile(c.kind, 0);
       }
     }
