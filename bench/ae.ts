@@ -56,21 +56,8 @@ for (const encoder of encoders) {
   const model = new GraphAutoencoder({ encoder, seed: 1 });
   const opt = new Adam(model.params, { lr: 1e-4 });
   const meter = new LossMeter();
-  let k = 0;
-  const step = () =>
+  const stepOn = (g: (typeof graphs)[number]) =>
     trainStep(
-      () => {
-        const b = cache.batch([graphs[k++ % graphs.length]]);
-        return bceWithLogitsLoss(model.forward(b.graph, b.adjacency), b.adjacency, "sum");
-      },
-      opt,
-      { meter },
-    );
-  // Warm-up: two steps, then one graph of every size (each size may compile its own pipelines).
-  for (let i = 0; i < 2; i++) await step();
-  for (const n of new Set(graphs.map((g) => g.n))) {
-    const g = graphs.find((x) => x.n === n)!;
-    await trainStep(
       () => {
         const b = cache.batch([g]);
         return bceWithLogitsLoss(model.forward(b.graph, b.adjacency), b.adjacency, "sum");
@@ -78,7 +65,11 @@ for (const encoder of encoders) {
       opt,
       { meter },
     );
-  }
+  let k = 0;
+  const step = () => stepOn(graphs[k++ % graphs.length]);
+  // Warm-up: two steps, then one graph of every size (each size may compile its own pipelines).
+  for (let i = 0; i < 2; i++) await step();
+  for (const n of new Set(graphs.map((g) => g.n))) await stepOn(graphs.find((g) => g.n === n)!);
   await meter.readMean();
   meter.reset();
   resetStats();

@@ -12,43 +12,31 @@ import { recordClear, recordDispatch } from "../commands.ts";
 import { empty, type Tensor } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 
-const copyColumnsKernel = defineKernel({
-  name: "copy_columns",
-  workgroupSize: 64,
-  constants: { WIDTH: "u32", SRC_COLS: "u32", DST_COLS: "u32", ACCUMULATE: "bool" },
-  uniforms: { rows: "u32", srcOffset: "u32", dstOffset: "u32" },
-  bindings: {
-    src: { type: "f32", access: "read" },
-    dst: { type: "f32", access: "read_write" },
-  },
-  body: (c) => `
+/**
+ * The copy in units of one f32 or (`copy_columns4`) one vec4f: widths, column counts and offsets
+ * are counted in those units. The vec4 form serves whenever all of them are multiples of 4 (the
+ * models' hidden widths): a quarter of the storage accesses, which are what a copy costs on
+ * lavapipe.
+ */
+const copyKernel = (vec: boolean) =>
+  defineKernel({
+    name: vec ? "copy_columns4" : "copy_columns",
+    workgroupSize: 64,
+    constants: { WIDTH: "u32", SRC_COLS: "u32", DST_COLS: "u32", ACCUMULATE: "bool" },
+    uniforms: { rows: "u32", srcOffset: "u32", dstOffset: "u32" },
+    bindings: {
+      src: { type: vec ? "vec4f" : "f32", access: "read" },
+      dst: { type: vec ? "vec4f" : "f32", access: "read_write" },
+    },
+    body: (c) => `
   if (index >= params.rows * WIDTH) { return; }
   let row = index / WIDTH;
   let col = index % WIDTH;
   let v = src[row * SRC_COLS + params.srcOffset + col];
   let o = row * DST_COLS + params.dstOffset + col;
   ${c.ACCUMULATE ? "dst[o] = dst[o] + v;" : "dst[o] = v;"}`,
-});
-
-// Four columns per invocation where every width and offset is a multiple of 4 (the models'
-// hidden widths): a quarter of the storage accesses, which are what a copy costs on lavapipe.
-const copyColumns4Kernel = defineKernel({
-  name: "copy_columns4",
-  workgroupSize: 64,
-  constants: { WIDTH4: "u32", SRC_COLS4: "u32", DST_COLS4: "u32", ACCUMULATE: "bool" },
-  uniforms: { rows: "u32", srcOffset4: "u32", dstOffset4: "u32" },
-  bindings: {
-    src: { type: "vec4f", access: "read" },
-    dst: { type: "vec4f", access: "read_write" },
-  },
-  body: (c) => `
-  if (index >= params.rows * WIDTH4) { return; }
-  let row = index / WIDTH4;
-  let col = index % WIDTH4;
-  let v = src[row * SRC_COLS4 + params.srcOffset4 + col];
-  let o = row * DST_COLS4 + params.dstOffset4 + col;
-  ${c.ACCUMULATE ? "dst[o] = dst[o] + v;" : "dst[o] = v;"}`,
-});
+  });
+const copyKernels = [copyKernel(false), copyKernel(true)];
 
 /**
  * Records `dst[:, dstOffset + c] (+)= src[:, srcOffset + c]` for c < width over `rows` rows.
@@ -69,27 +57,19 @@ export function copyColumns(
       `copyColumns: columns ${srcOffset}+${width} of [${src.shape}] → ${dstOffset} of [${dst.shape}]`,
     );
   }
-  if ([width, srcCols, dstCols, srcOffset, dstOffset].every((x) => x % 4 === 0)) {
-    const v4 = copyColumns4Kernel.variant({
-      WIDTH4: width / 4,
-      SRC_COLS4: srcCols / 4,
-      DST_COLS4: dstCols / 4,
-      ACCUMULATE: accumulate,
-    });
-    recordDispatch(v4, [src, dst], (rows * width) / 4, {
-      rows,
-      srcOffset4: srcOffset / 4,
-      dstOffset4: dstOffset / 4,
-    });
-    return;
-  }
-  const v = copyColumnsKernel.variant({
-    WIDTH: width,
-    SRC_COLS: srcCols,
-    DST_COLS: dstCols,
+  const vec = [width, srcCols, dstCols, srcOffset, dstOffset].every((x) => x % 4 === 0);
+  const u = vec ? 4 : 1;
+  const v = copyKernels[vec ? 1 : 0].variant({
+    WIDTH: width / u,
+    SRC_COLS: srcCols / u,
+    DST_COLS: dstCols / u,
     ACCUMULATE: accumulate,
   });
-  recordDispatch(v, [src, dst], rows * width, { rows, srcOffset, dstOffset });
+  recordDispatch(v, [src, dst], (rows * width) / u, {
+    rows,
+    srcOffset: srcOffset / u,
+    dstOffset: dstOffset / u,
+  });
 }
 
 /**

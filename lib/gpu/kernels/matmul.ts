@@ -68,13 +68,25 @@ const windowRowsFor = (k: number, rows: number) =>
 /** Vec4s of B (K×N or N×K values) bound as a uniform array. */
 const bLength = (c: Record<string, ConstantValue>) =>
   Math.ceil(((c.K as number) * (c.N as number)) / 4);
-/** Vec4s of one uniform window of A: A_ROWS rows of K values plus slack, a multiple of 16. */
-const aLength = (c: Record<string, ConstantValue>) =>
-  Math.ceil((Math.ceil(((c.A_ROWS as number) * (c.K as number)) / 4) + WINDOW_SLACK) / 16) * 16;
-
-/** Floats of one k-window of Aᵀ·B (A_WIN or B_WIN vec4s × 4): rows of `ld` values plus slack. */
-const kWindowVec4s = (rows: number, ld: number) =>
+/** Vec4s of a uniform window of `rows` rows of `ld` values plus slack, a multiple of 16. */
+const windowVec4s = (rows: number, ld: number) =>
   Math.ceil((Math.ceil((rows * ld) / 4) + WINDOW_SLACK) / 16) * 16;
+/** Vec4s of one uniform window of A's rows (scheme 2): A_ROWS rows of K values. */
+const aLength = (c: Record<string, ConstantValue>) =>
+  windowVec4s(c.A_ROWS as number, c.K as number);
+
+/**
+ * The `bytes`-long binding of `t`'s buffer that holds float `first` of `t` (counted from its
+ * start): from the 256-byte aligned offset at or before it, moved back when it would pass the
+ * end of the buffer. Both window schemes bind their uniform windows through this.
+ */
+function windowAt(t: Tensor, first: number, bytes: number): BufferSlice {
+  const offset = Math.min(
+    t.offset + Math.floor((first * 4) / 256) * 256,
+    Math.floor((t.buffer.size - bytes) / 256) * 256,
+  );
+  return { buffer: t.buffer, offset, bytes };
+}
 
 /**
  * One declaration per binding scheme: A uniform (windows) or storage, B and the bias uniform or
@@ -172,7 +184,7 @@ function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
     4;
   const fits = (t: Tensor, ld: number, rows: number) =>
     t.buffer.size % 256 === 0 && t.offset % 256 === 0 &&
-    fitsUniformBinding(t, 16 * kWindowVec4s(rows, ld));
+    fitsUniformBinding(t, 16 * windowVec4s(rows, ld));
   // The longest window both buffers hold (a small batch's buffers hold less than 64 KiB); a few
   // fixed lengths, so that varying batch sizes share their pipelines.
   for (const rows of [most, 256, 128, 64, 32, 16]) {
@@ -283,8 +295,8 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     B_UNIFORM: p.scheme > 0,
     A_ROWS: p.scheme === 2 ? p.windowRows : 0,
     K_WINDOWS: p.scheme === 3,
-    A_WIN: p.scheme === 3 ? kWindowVec4s(p.windowRows, o.m) : 0,
-    B_WIN: p.scheme === 3 ? kWindowVec4s(p.windowRows, o.n) : 0,
+    A_WIN: p.scheme === 3 ? windowVec4s(p.windowRows, o.m) : 0,
+    B_WIN: p.scheme === 3 ? windowVec4s(p.windowRows, o.n) : 0,
   };
   const kernel = kernels[p.scheme][writeMode(o.n, p.rows, p.cols) === "scalar" ? 0 : 1];
   const variant = kernel.variant(constants);
@@ -293,24 +305,20 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   const colBlocks = Math.ceil(o.n / p.cols);
   const uniforms = { m: o.m, k: o.k, row_base: 0, row_end: o.m, a_off: 0, b_off: 0 };
   if (p.scheme === 3) {
-    // One dispatch per window of k rows of A (K×M) and B (K×N), each bound from a 256-byte
-    // aligned offset at or before the window's first row (moved back when it would pass the end
-    // of the buffer); the first window writes C (or adds, with accumulate), the others add.
+    // One dispatch per window of k rows of A (K×M) and B (K×N); a_off/b_off say where the
+    // window's first row starts in each binding. The first window writes C (or adds, with
+    // accumulate), the others add.
     const adding = kernel.variant({ ...constants, ACCUMULATE: true });
-    const window = (t: Tensor, ld: number, k0: number) => {
-      const bytes = 16 * kWindowVec4s(p.windowRows, ld);
-      let offset = t.offset + Math.floor((k0 * ld * 4) / 256) * 256;
-      offset = Math.min(offset, Math.floor((t.buffer.size - bytes) / 256) * 256);
-      const slice: BufferSlice = { buffer: t.buffer, offset, bytes };
-      return { slice, rel: (t.offset + k0 * ld * 4 - offset) / 4 };
-    };
     const threads = Math.ceil(o.m / p.rows) * colBlocks;
+    const aBytes = 16 * windowVec4s(p.windowRows, o.m),
+      bBytes = 16 * windowVec4s(p.windowRows, o.n);
     for (let k0 = 0; k0 < o.k; k0 += p.windowRows) {
-      const aw = window(a, o.m, k0), bw = window(b, o.n, k0);
-      const u = { ...uniforms, k: Math.min(o.k, k0 + p.windowRows) - k0, a_off: aw.rel };
-      recordDispatch(k0 === 0 ? variant : adding, [aw.slice, bw.slice, b, c, c], threads, {
-        ...u,
-        b_off: bw.rel,
+      const aw = windowAt(a, k0 * o.m, aBytes), bw = windowAt(b, k0 * o.n, bBytes);
+      recordDispatch(k0 === 0 ? variant : adding, [aw, bw, b, c, c], threads, {
+        ...uniforms,
+        k: Math.min(o.k, k0 + p.windowRows) - k0,
+        a_off: (a.offset - aw.offset) / 4 + k0 * o.m,
+        b_off: (b.offset - bw.offset) / 4 + k0 * o.n,
       });
     }
     return;
@@ -319,16 +327,13 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     recordDispatch(variant, [a, ...rest], Math.ceil(o.m / p.rows) * colBlocks, uniforms);
     return;
   }
-  // One dispatch per window of A's rows, bound from a 256-byte aligned offset at or before the
-  // window's first row (moved back when the window would pass the end of the buffer).
+  // One dispatch per window of A's rows (see `windowAt`).
   const bytes = 16 * aLength({ A_ROWS: p.windowRows, K: o.k });
   for (let r0 = 0; r0 < o.m; r0 += p.windowRows) {
     const r1 = Math.min(o.m, r0 + p.windowRows);
-    let offset = a.offset + Math.floor((r0 * o.k * 4) / 256) * 256;
-    offset = Math.min(offset, Math.floor((a.buffer.size - bytes) / 256) * 256);
-    const window: BufferSlice = { buffer: a.buffer, offset, bytes };
+    const window = windowAt(a, r0 * o.k, bytes);
     const threads = Math.ceil((r1 - r0) / p.rows) * colBlocks;
-    const u = { ...uniforms, row_base: r0, row_end: r1, a_off: (offset - a.offset) / 4 };
+    const u = { ...uniforms, row_base: r0, row_end: r1, a_off: (window.offset - a.offset) / 4 };
     recordDispatch(variant, [window, ...rest], threads, u);
   }
 }
