@@ -29,7 +29,7 @@
 
 import { getGpu, gpuSync } from "../lib/gpu/device.ts";
 import { endStep, fromArray, read, type Tensor } from "../lib/gpu/tensor.ts";
-import { resetStats, stats, submit } from "../lib/gpu/commands.ts";
+import { profileReport, resetStats, setProfiling, stats, submit } from "../lib/gpu/commands.ts";
 import { noGrad, resetTape } from "../lib/gpu/tape.ts";
 import { trainStep } from "../lib/gpu/step.ts";
 import { Adam } from "../lib/gpu/optim.ts";
@@ -392,6 +392,41 @@ async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> 
   return { row, out: fwd.out };
 }
 
+/**
+ * Per-kernel GPU time of `n` training steps (`setProfiling`: every dispatch stamped in a pass of
+ * its own), printed per step, slowest first. For finding hot kernels; the step figures above are
+ * timed without it.
+ */
+async function profileSteps(w: Workload, n: number): Promise<void> {
+  const full = Deno.env.get("PROFILE_FULL_NAMES") === "1";
+  const opt = new Adam(w.params, { lr: w.lr, weightDecay: 1e-12 });
+  let k = 0;
+  const step = async () => {
+    await trainStep(() => w.stepLoss(k++), opt, { lossWeight: 1 });
+    w.afterStep();
+  };
+  await step(); // the profiled pipelines' first use
+  setProfiling(true);
+  for (let i = 0; i < n; i++) await step();
+  await gpuSync().device.queue.onSubmittedWorkDone();
+  const report = profileReport();
+  setProfiling(false);
+  opt.dispose();
+  const total = report.reduce((s, r) => s + r.ms, 0);
+  console.log(`\nprofile of ${LABELS[w.name]}: GPU time per training step, ${n} steps`);
+  console.log(
+    `${"kernel".padEnd(44)} ${"calls".padStart(6)} ${"ms".padStart(8)} ${"%".padStart(6)}`,
+  );
+  for (const r of report) {
+    if (r.ms / total < 0.005) continue;
+    console.log(
+      `${(full ? r.kernel : r.kernel.slice(0, 44)).padEnd(44)} ${(r.count / n).toFixed(0).padStart(6)} ` +
+        `${(r.ms / n).toFixed(2).padStart(8)} ${(100 * r.ms / total).toFixed(1).padStart(6)}`,
+    );
+  }
+  console.log(`${"total".padEnd(44)} ${"".padStart(6)} ${(total / n).toFixed(2).padStart(8)}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exchange with PyTorch.
 
@@ -534,6 +569,11 @@ const SPEC = {
     description: "timed training steps of the QM9 model (default 3)",
   },
   "no-torch": { type: "boolean" as const, description: "skip the PyTorch rows" },
+  profile: {
+    type: "boolean" as const,
+    description:
+      "after timing, profile 5 training steps per model kernel by kernel (GPU timestamps)",
+  },
   "torch-device": {
     type: "string" as const,
     description: "where PyTorch's rows run: cpu (default; 1 thread and all threads) or cuda",
@@ -611,6 +651,7 @@ for (const name of models) {
     writeNpz({ out: { data: out, shape: [out.length] } }),
   );
   rows.push(row);
+  if (args.profile) await profileSteps(w, 5);
   console.error(`  ours done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   w.dispose();
   endStep();

@@ -178,9 +178,9 @@ export class EGCL {
     const rest = edgeIn.length === 1 ? edgeIn[0] : concat(edgeIn);
     const wRest = rowBlock(w, 2 * F, layer.inFeatures);
     if (H % 4 === 0) {
-      // [P | Q] = h·[W_i | W_j] once per node; one fused pass per edge (edge_linear.ts).
-      const pq = linear(h, concat([rowBlock(w, 0, F), rowBlock(w, F, 2 * F)]), null);
-      return edgeLinear(pq, graph.receivers, graph.senders, rest, wRest, layer.bias, act);
+      // P = h·W_i and Q = h·W_j once per node; one fused pass per edge (edge_linear.ts).
+      const p = linear(h, rowBlock(w, 0, F), null), q = linear(h, rowBlock(w, F, 2 * F), null);
+      return edgeLinear(p, q, graph.receivers, graph.senders, rest, wRest, layer.bias, act);
     }
     const fromReceiver = gatherRows(linear(h, rowBlock(w, 0, F), null), graph.receivers);
     const fromSender = gatherRows(linear(h, rowBlock(w, F, 2 * F), null), graph.senders);

@@ -6,10 +6,20 @@
  * gradient overwrites it, later ones add (backward kernels take an `accumulate` flag), so no
  * buffer needs clearing and no atomics are used.
  *
+ * Through an activation. A layer `y = act(z)` may declare it (`declareActivation`); then a
+ * consumer that can multiply its contribution by `act'` on the way out (a product's epilogue)
+ * asks for `gradSlotThroughActivation(y)`. When that consumer is the first to contribute, y's
+ * gradient buffer holds dZ = dY ⊙ act' instead of dY, and so does every later contribution:
+ * fused ones are multiplied by act' as they are written, plain ones (`gradSlot`) go to a
+ * temporary that is folded in (`+= c ⊙ act'`) when the gradient is next asked for. The layer's
+ * backward sees `gradIsThroughActivation(y)` and skips its own ⊙ act' pass. dZ is linear in the
+ * contributions, so the result equals the unfused one up to float rounding.
+ *
  * @module
  */
 
 import { empty, type Tensor } from "./tensor.ts";
+import type { Activation } from "./kernels/matmul_wgsl.ts";
 
 interface Node {
   op: string;
@@ -17,7 +27,23 @@ interface Node {
   backward: () => void;
 }
 
+/** A layer's activation, declared on its output (see the module doc). */
+export interface ActivationOf {
+  /** The activation (not "none"). */
+  act: Activation;
+  /** What its derivative reads: the pre-activation for SiLU, the output for the others. */
+  saved: Tensor;
+  /** Records `grad += contribution ⊙ act'(saved)`. */
+  fold(grad: Tensor, contribution: Tensor): void;
+}
+
+/** Fuse gradients through declared activations (default true; false for comparison tests). */
+export const tapeSwitches: { fuseActivationGrad: boolean } = { fuseActivationGrad: true };
+
 let nodes: Node[] = [];
+const activations = new WeakMap<Tensor, ActivationOf>();
+/** This step's tensors whose gradient buffer holds dZ, with plain contributions still to fold. */
+const throughActivation = new Map<Tensor, Tensor[]>();
 let touched: Tensor[] = [];
 let enabled = true;
 let backwardDone = false;
@@ -44,6 +70,17 @@ export function recordOp(op: string, output: Tensor, backward: () => void): void
  * add to it (a contribution came earlier this step) or overwrite it (the first).
  */
 export function gradSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
+  const pending = t.gradFresh ? throughActivation.get(t) : undefined;
+  if (pending) {
+    // The buffer holds dZ: a plain contribution waits in a temporary, folded in by gradOf.
+    const tmp = empty(t.shape);
+    pending.push(tmp);
+    return { grad: tmp, accumulate: false };
+  }
+  return plainSlot(t);
+}
+
+function plainSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
   if (t.grad && t.gradFresh) return { grad: t.grad, accumulate: true };
   if (!t.grad) {
     t.grad = empty(t.shape);
@@ -54,9 +91,44 @@ export function gradSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
   return { grad: t.grad, accumulate: false };
 }
 
-/** The output's gradient if one flowed into it this step. */
+/**
+ * Declares that `y` is `act(·)` of its producing layer, which handles `gradIsThroughActivation`
+ * in its backward (see the module doc). Only while recording.
+ */
+export function declareActivation(y: Tensor, a: ActivationOf): void {
+  if (enabled && a.act !== "none") activations.set(y, a);
+}
+
+/**
+ * Like `gradSlot`, for a consumer that can multiply its contribution by `activation.act'` at
+ * `activation.saved` as it writes it: `activation` is non-null when it must (y's buffer holds,
+ * or now starts to hold, dZ), null when the slot is plain.
+ */
+export function gradSlotThroughActivation(
+  t: Tensor,
+): { grad: Tensor; accumulate: boolean; activation: ActivationOf | null } {
+  const a = tapeSwitches.fuseActivationGrad ? activations.get(t) : undefined;
+  const fresh = !!(t.grad && t.gradFresh);
+  if (!a || (fresh && !throughActivation.has(t))) return { ...plainSlot(t), activation: null };
+  if (!fresh) throughActivation.set(t, []);
+  return { ...plainSlot(t), activation: a };
+}
+
+/** Whether `gradOf(t)` holds the gradient of t's pre-activation, dZ (see the module doc). */
+export function gradIsThroughActivation(t: Tensor): boolean {
+  return !!t.gradFresh && throughActivation.has(t);
+}
+
+/** The output's gradient if one flowed into it this step (dZ: see `gradIsThroughActivation`). */
 export function gradOf(t: Tensor): Tensor | null {
-  return t.grad && t.gradFresh ? t.grad : null;
+  if (!(t.grad && t.gradFresh)) return null;
+  const pending = throughActivation.get(t);
+  if (pending && pending.length > 0) {
+    const a = activations.get(t)!;
+    for (const c of pending) a.fold(t.grad, c);
+    pending.length = 0;
+  }
+  return t.grad;
 }
 
 /**
@@ -89,6 +161,7 @@ export function backward(loss: Tensor, seed: Tensor): void {
 export function resetTape(): void {
   for (const t of touched) t.gradFresh = false;
   touched = [];
+  throughActivation.clear();
   nodes = [];
   backwardDone = false;
 }

@@ -1,6 +1,6 @@
 // Fused and unfused kernels give the same model: the N-body EGNN_vel and the QM9 model with φe's
-// first layer split and fused (`edgeLinear`) or concatenated, and with the vec4 forms of the map,
-// gather and segment kernels on or off — forward outputs and every parameter gradient agree to
+// first layer split and fused (`edgeLinear`) or concatenated, with the vec4 forms of the map,
+// gather and segment kernels on or off, and with gradients fused through activations or not — forward outputs and every parameter gradient agree to
 // float rounding (and the unfused forms are what the float64 reference tests check).
 import assert from "node:assert/strict";
 import {
@@ -19,15 +19,18 @@ import {
   uploadGraph,
 } from "../../mod.ts";
 import { kernelSwitches } from "../../lib/gpu/kernels/elementwise.ts";
+import { tapeSwitches } from "../../lib/gpu/tape.ts";
 import type { EGCL } from "../../lib/egnn/egcl.ts";
 import { Random } from "../reference/random.ts";
 
-type Form = { split: boolean; vec4: boolean };
+/** φe's first layer split, vec4 kernels, gradients fused through activations (tape.ts). */
+type Form = { split: boolean; vec4: boolean; actGrad: boolean };
 const FORMS: Form[] = [
-  { split: false, vec4: false },
-  { split: true, vec4: true },
-  { split: false, vec4: true },
-  { split: true, vec4: false },
+  { split: false, vec4: false, actGrad: false },
+  { split: true, vec4: true, actGrad: true },
+  { split: false, vec4: true, actGrad: false },
+  { split: true, vec4: false, actGrad: false },
+  { split: false, vec4: false, actGrad: true },
 ];
 
 async function run(
@@ -38,6 +41,7 @@ async function run(
 ): Promise<{ out: Float32Array; grads: Map<string, Float32Array> }> {
   for (const l of layers) (l.options as { splitEdgeInput: boolean }).splitEdgeInput = form.split;
   kernelSwitches.vec4 = form.vec4;
+  tapeSwitches.fuseActivationGrad = form.actGrad;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -46,6 +50,7 @@ async function run(
     return { out, grads };
   } finally {
     kernelSwitches.vec4 = true;
+    tapeSwitches.fuseActivationGrad = true;
     resetTape();
     endStep();
   }

@@ -29,16 +29,17 @@ for (
       await checkOp({
         name: `edgeLinear ${act} H ${h} K ${k}`,
         inputs: [
-          { name: "pq", data: rng.normals(nodes * 2 * h), shape: [nodes, 2 * h] },
+          { name: "p", data: rng.normals(nodes * h), shape: [nodes, h] },
+          { name: "q", data: rng.normals(nodes * h), shape: [nodes, h] },
           { name: "rest", data: rng.normals(edges * k), shape: [edges, k] },
           { name: "w", data: rng.normals(k * h), shape: [k, h] },
           ...(bias ? [{ name: "b", data: rng.normals(h), shape: [h] }] : []),
         ],
-        gpu: ([pq, rest, w, b]) => edgeLinear(pq, recv, send, rest, w, b ?? null, act),
-        forward: ([pq, rest, w, b]) => edgeLinearForward(c, pq, rest, w, b ?? null),
-        backward: ([pq, rest, w, b], dy) => {
-          const [dpq, drest, dw, db] = edgeLinearBackward(c, pq, rest, w, b ?? null, dy);
-          return bias ? [dpq, drest, dw, db] : [dpq, drest, dw];
+        gpu: ([p, q, rest, w, b]) => edgeLinear(p, q, recv, send, rest, w, b ?? null, act),
+        forward: ([p, q, rest, w, b]) => edgeLinearForward(c, p, q, rest, w, b ?? null),
+        backward: ([p, q, rest, w, b], dy) => {
+          const [dp, dq, drest, dw, db] = edgeLinearBackward(c, p, q, rest, w, b ?? null, dy);
+          return bias ? [dp, dq, drest, dw, db] : [dp, dq, drest, dw];
         },
       });
     } finally {

@@ -2,10 +2,10 @@
  * Float64 reference of `edgeLinear` (lib/gpu/kernels/edge_linear.ts), written from its
  * definition, independently of the GPU code:
  *
- *   z_e = PQ[i_e, 0:H] + PQ[j_e, H:2H] + Σ_k rest[e, k]·W[k, :] + b,   y_e = act(z_e)
+ *   z_e = P[i_e] + Q[j_e] + Σ_k rest[e, k]·W[k, :] + b,   y_e = act(z_e)
  *
- * and its backward: dz = dy ⊙ act'(z); dPQ[n, 0:H] = Σ_{e: i_e = n} dz_e, dPQ[n, H:2H] =
- * Σ_{e: j_e = n} dz_e; drest = dz·Wᵀ; dW = restᵀ·dz; db = Σ_e dz_e.
+ * and its backward: dz = dy ⊙ act'(z); dP[n] = Σ_{e: i_e = n} dz_e, dQ[n] = Σ_{e: j_e = n} dz_e;
+ * drest = dz·Wᵀ; dW = restᵀ·dz; db = Σ_e dz_e.
  *
  * @module
  */
@@ -25,7 +25,8 @@ export interface EdgeLinearCase {
 
 function preActivation(
   c: EdgeLinearCase,
-  pq: Float64Array,
+  p: Float64Array,
+  q: Float64Array,
   rest: Float64Array,
   w: Float64Array,
   b: Float64Array | null,
@@ -33,8 +34,8 @@ function preActivation(
   const e = c.receivers.length, z = new Float64Array(e * c.h);
   for (let r = 0; r < e; r++) {
     for (let col = 0; col < c.h; col++) {
-      let s = pq[c.receivers[r] * 2 * c.h + col] + pq[c.senders[r] * 2 * c.h + c.h + col];
-      for (let q = 0; q < c.k; q++) s += rest[r * c.k + q] * w[q * c.h + col];
+      let s = p[c.receivers[r] * c.h + col] + q[c.senders[r] * c.h + col];
+      for (let t = 0; t < c.k; t++) s += rest[r * c.k + t] * w[t * c.h + col];
       z[r * c.h + col] = s + (b ? b[col] : 0);
     }
   }
@@ -44,39 +45,42 @@ function preActivation(
 /** y = act(z). */
 export function edgeLinearForward(
   c: EdgeLinearCase,
-  pq: Float64Array,
+  p: Float64Array,
+  q: Float64Array,
   rest: Float64Array,
   w: Float64Array,
   b: Float64Array | null,
 ): Float64Array {
-  return activationForward(c.act, preActivation(c, pq, rest, w, b));
+  return activationForward(c.act, preActivation(c, p, q, rest, w, b));
 }
 
-/** [dPQ, drest, dW, db] given dy. */
+/** [dP, dQ, drest, dW, db] given dy. */
 export function edgeLinearBackward(
   c: EdgeLinearCase,
-  pq: Float64Array,
+  p: Float64Array,
+  q: Float64Array,
   rest: Float64Array,
   w: Float64Array,
   b: Float64Array | null,
   dy: Float64Array,
-): [Float64Array, Float64Array, Float64Array, Float64Array] {
-  const z = preActivation(c, pq, rest, w, b);
+): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] {
+  const z = preActivation(c, p, q, rest, w, b);
   const dz = activationBackward(c.act, z, dy);
   const e = c.receivers.length, h = c.h;
-  const dpq = new Float64Array(c.nodes * 2 * h), drest = new Float64Array(e * c.k);
+  const dp = new Float64Array(c.nodes * h), dq = new Float64Array(c.nodes * h);
+  const drest = new Float64Array(e * c.k);
   const dw = new Float64Array(c.k * h), db = new Float64Array(h);
   for (let r = 0; r < e; r++) {
     for (let col = 0; col < h; col++) {
       const g = dz[r * h + col];
-      dpq[c.receivers[r] * 2 * h + col] += g;
-      dpq[c.senders[r] * 2 * h + h + col] += g;
+      dp[c.receivers[r] * h + col] += g;
+      dq[c.senders[r] * h + col] += g;
       db[col] += g;
-      for (let q = 0; q < c.k; q++) {
-        drest[r * c.k + q] += g * w[q * h + col];
-        dw[q * h + col] += rest[r * c.k + q] * g;
+      for (let t = 0; t < c.k; t++) {
+        drest[r * c.k + t] += g * w[t * h + col];
+        dw[t * h + col] += rest[r * c.k + t] * g;
       }
     }
   }
-  return [dpq, drest, dw, db];
+  return [dp, dq, drest, dw, db];
 }

@@ -2,12 +2,14 @@
  * `edgeLinear`: a dense layer on every edge's concatenated inputs [h_i, h_j, r_ij] evaluated
  * without the concatenation, for eq. 3's first layer:
  *
- *   y_e = act(P[i_e] + Q[j_e] + r_e·W_r + b),   [P | Q] = h·[W_i | W_j] computed once per node,
+ *   y_e = act(P[i_e] + Q[j_e] + r_e·W_r + b),   P = h·W_i and Q = h·W_j computed once per node,
  *
  * where W = [W_i; W_j; W_r] by rows. One pass over the edges forward (gathers, the narrow
  * product with r_e, bias and activation fused; four columns per invocation). Backward:
  * `dZ = dY ⊙ act'`, `dP = Σ_{e: i_e = n} dZ_e` and `dQ = Σ_{e: j_e = n} dZ_e` (segment sums by
- * receiver and by sender), `dr = dZ·W_rᵀ`, `dW_r = rᵀ·dZ`, `db = Σ_e dZ_e`.
+ * receiver and by sender, written straight into P's and Q's gradients), `dr = dZ·W_rᵀ`,
+ * `dW_r = rᵀ·dZ`, `db = Σ_e dZ_e`. P and Q are separate tensors (not one N×2H [P | Q]) so that
+ * neither their product's weights nor their gradients need a copy into or out of halves.
  *
  * @module
  */
@@ -15,11 +17,17 @@
 import { defineKernel } from "../dsl.ts";
 import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
-import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import {
+  declareActivation,
+  gradIsThroughActivation,
+  gradOf,
+  gradSlot,
+  needsGrad,
+  recordOp,
+} from "../tape.ts";
 import { type Activation, activationExpr, matmul } from "./matmul.ts";
-import { activationBackward } from "./elementwise.ts";
+import { activationBackward, activationOf } from "./elementwise.ts";
 import { columnSum } from "./reduce.ts";
-import { copyColumns } from "./columns.ts";
 import { type RowIndex, segmentSumInto } from "./segment.ts";
 
 /** The activation of a vec4f `z`, componentwise with the scalar helpers (as matmul's). */
@@ -34,12 +42,13 @@ const edgeLinearKernel = defineKernel({
   constants: { H: "u32", K: "u32", HAS_BIAS: "bool", SAVE_Z: "bool" },
   uniforms: { edges: "u32" },
   bindings: {
-    pq: { type: "vec4f", access: "read" },
+    p: { type: "vec4f", access: "read" },
+    q: { type: "vec4f", access: "read" },
     recv: { type: "u32", access: "read" },
     send: { type: "u32", access: "read" },
     rest: { type: "f32", access: "read" },
     // W_r and the bias are small: uniform arrays (cheap reads on the CPU adapter, and they keep
-    // the storage bindings at 7 with params, within WebGPU's default limit of 8).
+    // the storage bindings at 8 with params, WebGPU's default limit).
     w: { type: "vec4f", access: "uniform", length: (c) => (c.K as number) * (c.H as number) / 4 },
     b: { type: "vec4f", access: "uniform", length: (c) => (c.H as number) / 4 },
     zOut: { type: "vec4f", access: "read_write" },
@@ -50,7 +59,7 @@ const edgeLinearKernel = defineKernel({
   if (index >= params.edges * c4) { return; }
   let e = index / c4;
   let col = index % c4;
-  var z = pq[recv[e] * 2u * c4 + col] + pq[send[e] * 2u * c4 + c4 + col];
+  var z = p[recv[e] * c4 + col] + q[send[e] * c4 + col];
   for (var k = 0u; k < K; k++) {
     z += rest[e * K + k] * w[k * c4 + col];
   }
@@ -60,9 +69,10 @@ const edgeLinearKernel = defineKernel({
 });
 
 /**
- * `y_e = act(PQ[i_e, :H] + PQ[j_e, H:] + rest_e·w + b)` for every edge e (see the module).
+ * `y_e = act(P[i_e] + Q[j_e] + rest_e·w + b)` for every edge e (see the module).
  *
- * @param pq N×2H: [h·W_i | h·W_j]
+ * @param p N×H: h·W_i (the receivers' part)
+ * @param q N×H: h·W_j (the senders' part)
  * @param receivers the gather index of i_e (with its inverse grouping)
  * @param senders the gather index of j_e
  * @param rest E×K per-edge inputs (r², edge attributes)
@@ -75,15 +85,17 @@ const edgeLinearKernel = defineKernel({
  * import { edgeLinear, fromArray, fullyConnected, getGpu, read, uploadGraph } from "../../../mod.ts";
  * await getGpu();
  * const g = uploadGraph(fullyConnected([2]));
- * const pq = fromArray([1, 1, 1, 1, 10, 10, 10, 10, 2, 2, 2, 2, 20, 20, 20, 20], [2, 8]);
+ * const p = fromArray([1, 1, 1, 1, 2, 2, 2, 2], [2, 4]);
+ * const q = fromArray([10, 10, 10, 10, 20, 20, 20, 20], [2, 4]);
  * const rest = fromArray([0.5, 0.25], [2, 1]);
  * const w = fromArray([4, 4, 4, 4], [1, 4]);
- * const y = edgeLinear(pq, g.receivers, g.senders, rest, w, null, "none");
+ * const y = edgeLinear(p, q, g.receivers, g.senders, rest, w, null, "none");
  * console.log(await read(y)); // Float32Array [23, 23, 23, 23, 13, 13, 13, 13]
  * ```
  */
 export function edgeLinear(
-  pq: Tensor,
+  p: Tensor,
+  q: Tensor,
   receivers: RowIndex,
   senders: RowIndex,
   rest: Tensor,
@@ -91,11 +103,13 @@ export function edgeLinear(
   bias: Tensor | null,
   act: Activation,
 ): Tensor {
-  const [n, twoH] = pq.shape;
-  const h = twoH / 2;
+  const [n, h] = p.shape;
   const [e, k] = rest.shape;
-  if (pq.shape.length !== 2 || twoH % 8 !== 0) {
-    throw new Error(`edgeLinear: pq is [${pq.shape}], expected [N, 2H] with H a multiple of 4`);
+  if (p.shape.length !== 2 || h % 4 !== 0) {
+    throw new Error(`edgeLinear: p is [${p.shape}], expected [N, H] with H a multiple of 4`);
+  }
+  if (q.shape.join() !== p.shape.join()) {
+    throw new Error(`edgeLinear: q is [${q.shape}], expected p's shape [${p.shape}]`);
   }
   if (w.shape.join() !== `${k},${h}`) {
     throw new Error(
@@ -106,13 +120,13 @@ export function edgeLinear(
     throw new Error(`edgeLinear: rest has ${e} rows, the graph ${receivers.index.size} edges`);
   }
   if (receivers.numSourceRows !== n || senders.numSourceRows !== n) {
-    throw new Error(`edgeLinear: pq has ${n} rows, the graph ${receivers.numSourceRows} nodes`);
+    throw new Error(`edgeLinear: p has ${n} rows, the graph ${receivers.numSourceRows} nodes`);
   }
   if (bias && bias.size !== h) {
     throw new Error(`edgeLinear: bias has ${bias.size} values, not ${h}`);
   }
   const out = empty([e, h]);
-  const grad = needsGrad(pq, rest, w, bias);
+  const grad = needsGrad(p, q, rest, w, bias);
   const z = grad && act === "silu" ? empty([e, h]) : null;
   const v = edgeLinearKernel.variant({
     H: h,
@@ -123,21 +137,24 @@ export function edgeLinear(
   });
   recordDispatch(
     v,
-    [pq, receivers.index, senders.index, rest, w, bias ?? w, z ?? unusedBinding(), out],
+    [p, q, receivers.index, senders.index, rest, w, bias ?? w, z ?? unusedBinding(), out],
     e * (h / 4),
     { edges: e },
   );
   if (grad) {
+    if (act !== "none") declareActivation(out, activationOf(act, z ?? out));
     recordOp("edgeLinear", out, () => {
       const dy = gradOf(out)!;
-      const dz = act === "none" ? dy : activationBackward(act, dy, z ?? out);
-      if (pq.requiresGrad) {
-        const s = gradSlot(pq);
-        for (const [idx, offset] of [[receivers, 0], [senders, h]] as const) {
-          const part = empty([n, h]);
-          segmentSumInto(dz, idx.inversePtr, part, n, h, { perm: idx.inversePerm });
-          copyColumns(part, 0, s.grad, offset, h, n, s.accumulate);
-        }
+      const dz = act === "none" || gradIsThroughActivation(out)
+        ? dy
+        : activationBackward(act, dy, z ?? out);
+      for (const [t, idx] of [[p, receivers], [q, senders]] as const) {
+        if (!t.requiresGrad) continue;
+        const s = gradSlot(t);
+        segmentSumInto(dz, idx.inversePtr, s.grad, n, h, {
+          perm: idx.inversePerm,
+          accumulate: s.accumulate,
+        });
       }
       if (rest.requiresGrad) {
         const s = gradSlot(rest);

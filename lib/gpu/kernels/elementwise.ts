@@ -10,8 +10,9 @@
 import { defineKernel } from "../dsl.ts";
 import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
-import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import { type ActivationOf, gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { type Activation, activationExpr } from "./matmul.ts";
+import { activationGradExpr } from "./matmul_wgsl.ts";
 import { columnSum, rowSum } from "./reduce.ts";
 
 /**
@@ -68,14 +69,13 @@ const map4Kernel = defineKernel({
   let A = a[index];
   let B = ${fetch4("b", k.B_BROADCAST as Broadcast)};
   let C = ${fetch4("c", k.C_BROADCAST as Broadcast)};
-  var r: vec4f;
-  for (var q = 0u; q < 4u; q++) {
-    let av = A[q];
-    let bv = B[q];
-    let cv = C[q];
-    r[q] = ${k.EXPR};
-  }
+  let r = vec4f(mapElement(A.x, B.x, C.x), mapElement(A.y, B.y, C.y),
+    mapElement(A.z, B.z, C.z), mapElement(A.w, B.w, C.w));
   ${k.ACCUMULATE ? "out[index] = out[index] + r;" : "out[index] = r;"}`,
+  // The expression as a function called per component: 1.6× faster on lavapipe than a loop over
+  // q with r[q] = … (dynamic component indexing), 2.6 against 1.2 ms for SiLU's gradient over
+  // 2000×64 floats.
+  functions: (k) => `fn mapElement(av: f32, bv: f32, cv: f32) -> f32 { return ${k.EXPR}; }`,
 });
 
 function fetch4(name: string, b: Broadcast): string {
@@ -257,13 +257,23 @@ export function full(shape: readonly number[], value: number): Tensor {
   return out;
 }
 
-const ACTIVATION_GRAD: Record<Exclude<Activation, "none">, string> = {
-  // bv is the saved tensor: the pre-activation for SiLU, the output for the others.
-  silu: "av * siluGrad(bv)",
-  relu: "select(0.0, av, bv > 0.0)",
-  tanh: "av * (1.0 - bv * bv)",
-  sigmoid: "av * bv * (1.0 - bv)",
-};
+/**
+ * `dZ (+)= dY ⊙ act'(·)`: SiLU's derivative reads the pre-activation, the others' their output.
+ *
+ * @param act the activation (not "none")
+ * @param dy the incoming gradient
+ * @param saved the pre-activation (SiLU) or the activation's output (the others)
+ * @param dz where dZ is written, or added with `accumulate`
+ */
+export function activationBackwardInto(
+  act: Activation,
+  dy: Tensor,
+  saved: Tensor,
+  dz: Tensor,
+  accumulate = false,
+): void {
+  mapInto(activationGradExpr(act, "av", "bv"), dz, dy, saved, dy, { accumulate });
+}
 
 /**
  * `dZ = dY ⊙ act'(·)`: SiLU needs the pre-activation, the others their output.
@@ -273,8 +283,20 @@ const ACTIVATION_GRAD: Record<Exclude<Activation, "none">, string> = {
 export function activationBackward(act: Activation, dy: Tensor, saved: Tensor): Tensor {
   if (act === "none") return dy;
   const dz = empty(dy.shape);
-  mapInto(ACTIVATION_GRAD[act], dz, dy, saved, dy);
+  activationBackwardInto(act, dy, saved, dz);
   return dz;
+}
+
+/**
+ * The tape's record of a layer's activation (`declareActivation`): its derivative's input and
+ * the fold of a plain gradient contribution.
+ */
+export function activationOf(act: Activation, saved: Tensor): ActivationOf {
+  return {
+    act,
+    saved,
+    fold: (grad, contribution) => activationBackwardInto(act, contribution, saved, grad, true),
+  };
 }
 
 /** An activation as an op of its own. */
@@ -286,7 +308,7 @@ export function activation(x: Tensor, act: Activation): Tensor {
     recordOp(act, out, () => {
       const s = gradSlot(x);
       const saved = act === "silu" ? x : out;
-      mapInto(ACTIVATION_GRAD[act], s.grad, gradOf(out)!, saved, x, { accumulate: s.accumulate });
+      activationBackwardInto(act, gradOf(out)!, saved, s.grad, s.accumulate);
     });
   }
   return out;

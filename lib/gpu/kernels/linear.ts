@@ -1,14 +1,24 @@
 /**
  * `linear`: `y = act(x·W + b)` with W stored in×out (K×N), and its backward:
- * `dZ = dY ⊙ act'`, `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `db = Σ_rows dZ`.
+ * `dZ = dY ⊙ act'`, `dX = dZ·Wᵀ`, `dW = Xᵀ·dZ`, `db = Σ_rows dZ`. The layer declares its
+ * activation to the tape, so a following layer's dX product can write this layer's dZ directly
+ * (its epilogue multiplies by act'), and it takes its own input's gradient the same way.
  *
  * @module
  */
 
 import { empty, type Tensor } from "../tensor.ts";
-import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import {
+  declareActivation,
+  gradIsThroughActivation,
+  gradOf,
+  gradSlot,
+  gradSlotThroughActivation,
+  needsGrad,
+  recordOp,
+} from "../tape.ts";
 import { type Activation, matmul } from "./matmul.ts";
-import { activationBackward } from "./elementwise.ts";
+import { activationBackward, activationOf } from "./elementwise.ts";
 import { columnSum } from "./reduce.ts";
 
 function check2d(t: Tensor, what: string): [number, number] {
@@ -55,12 +65,24 @@ export function linear(
   const z = grad && activation === "silu" ? empty([m, n]) : null;
   matmul(x, weight, y, { m, n, k, bias, activation, z });
   if (grad) {
+    if (activation !== "none") declareActivation(y, activationOf(activation, z ?? y));
     recordOp("linear", y, () => {
       const dy = gradOf(y)!;
-      const dz = activation === "none" ? dy : activationBackward(activation, dy, z ?? y);
+      // dY, or already dZ when the consumers multiplied by act' as they wrote it (tape.ts).
+      const dz = activation === "none" || gradIsThroughActivation(y)
+        ? dy
+        : activationBackward(activation, dy, z ?? y);
       if (x.requiresGrad) {
-        const s = gradSlot(x);
-        matmul(dz, weight, s.grad, { m, n: k, k: n, transB: true, accumulate: s.accumulate });
+        // When x is itself an activation's output, dX comes out as its layer's dZ.
+        const s = gradSlotThroughActivation(x);
+        matmul(dz, weight, s.grad, {
+          m,
+          n: k,
+          k: n,
+          transB: true,
+          accumulate: s.accumulate,
+          activationGrad: s.activation,
+        });
       }
       if (weight.requiresGrad) {
         const s = gradSlot(weight);

@@ -152,6 +152,13 @@ export interface MatmulOptions {
   accumulate?: boolean;
   /** Also store the pre-activation here. */
   z?: Tensor | null;
+  /**
+   * Multiply every value of the product by `act'(saved)` (elementwise, `saved` shaped as C)
+   * before it is stored or added: for dX = dZ·Wᵀ where X is an activation's output, this gives
+   * the producing layer's dZ directly (tape.ts `gradSlotThroughActivation`). No bias, activation
+   * or z with it.
+   */
+  activationGrad?: { act: Activation; saved: Tensor } | null;
   /** Whether the contraction length is fixed across calls (made a compile-time constant). */
   fixedK?: boolean;
   /**
@@ -179,6 +186,7 @@ interface Plan {
  */
 function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
   if (!o.transA || o.transB || o.bias || o.z || (o.activation ?? "none") !== "none") return 0;
+  if ((o.activationGrad?.act ?? "none") !== "none") return 0;
   if (o.k === 0) return 0;
   const most = Math.floor(((UNIFORM_LIMIT / 16 - WINDOW_SLACK - 15) * 4) / Math.max(o.m, o.n) / 4) *
     4;
@@ -271,6 +279,16 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
         `M=${o.m} N=${o.n} K=${o.k}`,
     );
   }
+  const gradAct = o.activationGrad?.act ?? "none";
+  if (gradAct !== "none" && (act !== "none" || o.bias || o.z)) {
+    throw new Error("matmul: activationGrad takes no bias, activation or saved pre-activation");
+  }
+  if (gradAct !== "none" && o.activationGrad!.saved.size < o.m * o.n) {
+    throw new Error(
+      `matmul: activationGrad's saved tensor [${o.activationGrad!.saved.shape}] is smaller ` +
+        `than C (${o.m}×${o.n})`,
+    );
+  }
   if (o.bias && o.bias.size < o.n) {
     throw new Error(`matmul: bias has ${o.bias.size} values for N=${o.n}`);
   }
@@ -291,6 +309,7 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     ACCUMULATE: !!o.accumulate,
     SAVE_Z: !!o.z,
     ACT: act,
+    GRAD_ACT: gradAct,
     A_UNIFORM: p.scheme >= 2,
     B_UNIFORM: p.scheme > 0,
     A_ROWS: p.scheme === 2 ? p.windowRows : 0,
@@ -301,7 +320,9 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   const kernel = kernels[p.scheme][writeMode(o.n, p.rows, p.cols) === "scalar" ? 0 : 1];
   const variant = kernel.variant(constants);
   // Without a bias, bind B again in its place (a uniform array of N/4 vec4s fits inside B).
-  const rest = [b, o.bias ?? (p.scheme > 0 ? b : a), c, o.z ?? c];
+  // zs: where z is saved, or (activationGrad) where the derivative's input is read.
+  const zs = o.z ?? (gradAct !== "none" ? o.activationGrad!.saved : c);
+  const rest = [b, o.bias ?? (p.scheme > 0 ? b : a), c, zs];
   const colBlocks = Math.ceil(o.n / p.cols);
   const uniforms = { m: o.m, k: o.k, row_base: 0, row_end: o.m, a_off: 0, b_off: 0 };
   if (p.scheme === 3) {

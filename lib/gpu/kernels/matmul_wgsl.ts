@@ -4,13 +4,16 @@
  * write-out with the bias, the activation and the saved pre-activation fused.
  *
  * Constants: N, K (a number, or "runtime" with K_MOD4), M_MOD4 (with TRANS_A), ROWS, COLS,
- * TRANS_A, TRANS_B, HAS_BIAS, ACCUMULATE, SAVE_Z, ACT, and how A, B and the bias are bound
+ * TRANS_A, TRANS_B, HAS_BIAS, ACCUMULATE, SAVE_Z, ACT, GRAD_ACT, and how A, B and the bias are bound
  * (A_UNIFORM, B_UNIFORM: uniform arrays `a_len`/`b_len` long; the bias is a uniform array
  * whenever B is). Uniforms: m (rows of C), k, and the rows `row_base..row_end` this dispatch
  * computes; `a_off` is where A's binding starts, in floats from the tensor's start (a multiple
  * of 64, so where a row sits inside a vec4 does not change). With K_WINDOWS (dW = Aᵀ·B, A and B
  * both uniform windows of the same k rows, one dispatch per window) `k` is the window's length
  * and `a_off`/`b_off` are where its first row starts inside A's and B's bindings (multiples of 4).
+ * GRAD_ACT (an activation, for a backward product dX = dZ·Wᵀ whose X came out of an activation)
+ * multiplies each value by the activation's derivative at the same element of `zs` before it is
+ * stored or added: the next op's dZ comes out of the product, with no pass of its own.
  *
  * @module
  */
@@ -33,6 +36,25 @@ export function activationExpr(act: Activation, v: string): string {
       return `tanh(${v})`;
     case "sigmoid":
       return `sigmoid(${v})`;
+  }
+}
+
+/**
+ * WGSL of `dY ⊙ act'(·)`: the gradient `dy` carried through the activation, given `saved` (the
+ * pre-activation for SiLU, the activation's output for the others).
+ */
+export function activationGradExpr(act: Activation, dy: string, saved: string): string {
+  switch (act) {
+    case "none":
+      return dy;
+    case "silu":
+      return `${dy} * siluGrad(${saved})`;
+    case "relu":
+      return `select(0.0, ${dy}, ${saved} > 0.0)`;
+    case "tanh":
+      return `${dy} * (1.0 - ${saved} * ${saved})`;
+    case "sigmoid":
+      return `${dy} * ${saved} * (1.0 - ${saved})`;
   }
 }
 
@@ -190,12 +212,23 @@ function writeOut(
   acc: (i: number, v: number) => string,
 ): string[] {
   const n = c.N as number, act = c.ACT as Activation;
+  const gradAct = (c.GRAD_ACT ?? "none") as Activation;
   const mode = writeMode(n, rows, cols);
   const bias = !!c.HAS_BIAS && !c.ACCUMULATE, c4 = cols / 4;
   const out: string[] = [];
   // One value (a vec4 or a scalar) of C at `[o]comp`, plus its bias `b` (or null).
   const store = (o: string, value: string, b: string | null, vec: boolean, comp = "") => {
     const at = `[${o}]${comp}`;
+    if (gradAct !== "none") {
+      // value ⊙ act'(zs): per component of a vec4, with the scalar helpers.
+      const g = vec
+        ? `vec4f(${
+          [...XYZW].map((l) => activationGradExpr(gradAct, `d.${l}`, `zs${at}.${l}`)).join(", ")
+        })`
+        : activationGradExpr(gradAct, "d", `zs${at}`);
+      return `let d = ${value}; ` +
+        (c.ACCUMULATE ? `c${at} = c${at} + ${g};` : `c${at} = ${g};`);
+    }
     if (c.ACCUMULATE) return `c${at} = c${at} + ${value};`;
     let s = `let z = ${value}${b ? ` + ${b}` : ""}; `;
     if (c.SAVE_Z) s += `zs${at} = z; `;
