@@ -19,7 +19,9 @@
  * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
  *
  * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
- * [--no-torch] [--torch-device cpu|cuda]`. With `--torch-device cuda` (a machine with an NVIDIA
+ * [--no-torch] [--torch-device cpu|cuda] [--profile]`. `--profile` adds, per model, the GPU time
+ * of each kernel over 5 training steps (GPU timestamps, see `setProfiling`; not used for the
+ * step figures). With `--torch-device cuda` (a machine with an NVIDIA
  * GPU and PyTorch built for CUDA) the PyTorch rows run on the GPU, one row per model, and the
  * ratios are taken against that row. Writes `bench/results/nbody_bench.json`. About 9 minutes on a 2-core CPU
  * adapter (QM9 ~6 of them).
@@ -398,7 +400,6 @@ async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> 
  * timed without it.
  */
 async function profileSteps(w: Workload, n: number): Promise<void> {
-  const full = Deno.env.get("PROFILE_FULL_NAMES") === "1";
   const opt = new Adam(w.params, { lr: w.lr, weightDecay: 1e-12 });
   let k = 0;
   const step = async () => {
@@ -414,17 +415,15 @@ async function profileSteps(w: Workload, n: number): Promise<void> {
   opt.dispose();
   const total = report.reduce((s, r) => s + r.ms, 0);
   console.log(`\nprofile of ${LABELS[w.name]}: GPU time per training step, ${n} steps`);
-  console.log(
-    `${"kernel".padEnd(44)} ${"calls".padStart(6)} ${"ms".padStart(8)} ${"%".padStart(6)}`,
-  );
+  console.log(`${"calls".padStart(6)} ${"ms".padStart(8)} ${"%".padStart(6)}  kernel {constants}`);
   for (const r of report) {
     if (r.ms / total < 0.005) continue;
     console.log(
-      `${(full ? r.kernel : r.kernel.slice(0, 44)).padEnd(44)} ${(r.count / n).toFixed(0).padStart(6)} ` +
-        `${(r.ms / n).toFixed(2).padStart(8)} ${(100 * r.ms / total).toFixed(1).padStart(6)}`,
+      `${(r.count / n).toFixed(0).padStart(6)} ${(r.ms / n).toFixed(2).padStart(8)} ` +
+        `${(100 * r.ms / total).toFixed(1).padStart(6)}  ${r.kernel}`,
     );
   }
-  console.log(`${"total".padEnd(44)} ${"".padStart(6)} ${(total / n).toFixed(2).padStart(8)}`);
+  console.log(`${"".padStart(6)} ${(total / n).toFixed(2).padStart(8)}         total`);
 }
 
 // ---------------------------------------------------------------------------------------------
