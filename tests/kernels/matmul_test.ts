@@ -1,5 +1,6 @@
 // matmul against a float64 loop: random sizes (blocks cut anywhere, N = 1 or 3, K = 0, M = 0)
-// and every option (transA, transB, bias, activations, accumulate, saved z, run-time K), through
+// and every option (transA, transB, bias, activations, accumulate, saved z, run-time K, an
+// activation's derivative multiplied in: activationGrad, its input in windows or not), through
 // the three kernels: A (in windows) and B bound as uniform arrays, B alone (also at a non-zero
 // offset inside a ParameterSet), and all storage. MATMUL_FUZZ_CASES=n runs n random cases
 // instead of the default 48.
@@ -40,11 +41,35 @@ interface Case {
   uniform: boolean;
   /** B lives in a ParameterSet after another parameter (non-zero, 256-aligned offset). */
   inParams: boolean;
+  /** Multiply by this activation's derivative at a saved M×N tensor (activationGrad). */
+  gradAct?: Activation;
+}
+
+/** dy·act'(saved), with `saved` as the tape keeps it: SiLU's input, the others' output. */
+function activationGradRef(act: Activation, dy: number, saved: number): number {
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  switch (act) {
+    case "none":
+      return dy;
+    case "silu":
+      return dy * sig(saved) * (1 + saved * (1 - sig(saved)));
+    case "relu":
+      return saved > 0 ? dy : 0;
+    case "tanh":
+      return dy * (1 - saved * saved);
+    case "sigmoid":
+      return dy * saved * (1 - saved);
+  }
 }
 
 function randomCase(rng: Random): Case {
   const pick = <T>(xs: T[]) => xs[rng.int(0, xs.length)];
   const accumulate = rng.next() < 0.2;
+  if (rng.next() < 0.2) {
+    // A backward dX product with an activation's derivative fused (no bias, act or z).
+    const c = randomCase(rng);
+    return { ...c, bias: false, act: "none", z: false, gradAct: pick(ACTS.slice(1)) };
+  }
   return {
     m: pick([0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 23, 33, 40, 67, 130, 251]),
     n: pick([1, 2, 3, 4, 5, 7, 8, 11, 12, 16, 17, 20, 31, 64, 65, 131]),
@@ -64,7 +89,8 @@ function randomCase(rng: Random): Case {
 const label = (c: Case) =>
   `${c.m}×${c.k}→${c.n}${c.transA ? " Aᵀ" : ""}${c.transB ? " Bᵀ" : ""}` +
   `${c.bias ? " +b" : ""} ${c.act}${c.accumulate ? " +=" : ""}${c.z ? " z" : ""}` +
-  `${c.fixedK ? "" : " runtime-K"}${c.uniform ? "" : " storage"}${c.inParams ? " params" : ""}`;
+  `${c.fixedK ? "" : " runtime-K"}${c.uniform ? "" : " storage"}${c.inParams ? " params" : ""}` +
+  `${c.gradAct ? ` ⊙${c.gradAct}'` : ""}`;
 
 /**
  * Records the cases, reads every output back once, and compares with the float64 loop.
@@ -86,6 +112,8 @@ async function checkCases(cases: Case[], seed: number): Promise<Set<string>> {
     const bTensor = c.inParams ? paramTensor(b, bShape, rng, sets) : fromArray(b, bShape);
     const ct = fromArray(c.accumulate ? c0 : new Float64Array(m * n), [m, n]);
     const zt = c.z ? fromArray(new Float64Array(m * n), [m, n]) : null;
+    const saved = rng.normals(m * n);
+    const gradAct = c.gradAct ?? "none";
     const o: MatmulOptions = {
       m,
       n,
@@ -98,12 +126,19 @@ async function checkCases(cases: Case[], seed: number): Promise<Set<string>> {
       z: zt,
       fixedK: c.fixedK,
       uniform: c.uniform,
+      activationGrad: gradAct === "none" ? null : { act: gradAct, saved: fromArray(saved, [m, n]) },
     };
     matmul(at, bTensor, ct, o);
-    if (m > 0 && n > 0) kernels.add(matmulKernel(at, bTensor, o).split(",")[0]);
+    if (m > 0 && n > 0) {
+      const what = matmulKernel(at, bTensor, o).split(", ");
+      kernels.add(what[0] + (what.at(-1)!.startsWith("activation") ? " (z windows)" : ""));
+    }
     const prod = matmulForward(a, b, { m, k, n, transA: c.transA, transB: c.transB });
     const z = prod.map((v, i) => v + (c.bias ? bias[i % n] : 0));
-    const y = c.accumulate ? prod.map((v, i) => v + c0[i]) : z.map((v) => activate(c.act, v));
+    const d = prod.map((v, i) => activationGradRef(gradAct, v, saved[i]));
+    const y = c.accumulate
+      ? d.map((v, i) => v + c0[i])
+      : z.map((v, i) => gradAct === "none" ? activate(c.act, v) : d[i]);
     checks.push({ c, out: zt ? [ct, zt] : [ct], expect: zt ? [y, z] : [y] });
   }
   const got = await readMany(checks.flatMap((x) => x.out));
@@ -171,10 +206,32 @@ Deno.test("matmul: edge cases of the three kernels match a float64 loop", async 
         act: "none",
       });
     }
+    // dX = dZ·Wᵀ with SiLU's derivative fused, written and added (vec4, packed, scalar stores).
+    for (
+      const [m, k, n, accumulate] of [[37, 131, 64, false], [35, 64, 131, true], [
+        13,
+        5,
+        70,
+        false,
+      ]] as const
+    ) {
+      const plain = { bias: false, z: false, act: "none" as Activation, accumulate };
+      cases.push({ ...base, ...plain, m, k, n, uniform, transB: true, gradAct: "silu" });
+    }
+  }
+  // The derivative's input in uniform windows (vec4 stores): two windows, the last moved back.
+  for (const [act, accumulate] of [["silu", false], ["tanh", true]] as const) {
+    const plain = { bias: false, z: false, act: "none" as Activation, accumulate };
+    cases.push({ ...base, ...plain, m: 300, k: 64, n: 64, transB: true, gradAct: act });
   }
   // The CPU profile whatever the adapter: it is the one that uses all three kernels.
   const kernels = await withKernelProfile(KERNEL_PROFILES.cpu, () => checkCases(cases, 11));
-  assert.deepEqual([...kernels].sort(), ["A+B uniform", "B uniform", "storage"]);
+  assert.deepEqual([...kernels].sort(), [
+    "A+B uniform",
+    "A+B uniform (z windows)",
+    "B uniform",
+    "storage",
+  ]);
 });
 
 Deno.test("matmul: dW = Aᵀ·B in k-windows (A and B uniform, one dispatch per window) matches", async () => {

@@ -13,7 +13,8 @@
  * and `a_off`/`b_off` are where its first row starts inside A's and B's bindings (multiples of 4).
  * GRAD_ACT (an activation, for a backward product dX = dZ·Wᵀ whose X came out of an activation)
  * multiplies each value by the activation's derivative at the same element of `zs` before it is
- * stored or added: the next op's dZ comes out of the product, with no pass of its own.
+ * stored or added: the next op's dZ comes out of the product, with no pass of its own. With
+ * Z_UNIFORM, `zs` is a uniform window of vec4s that starts `z_off` vec4s into the tensor.
  *
  * @module
  */
@@ -221,11 +222,13 @@ function writeOut(
     const at = `[${o}]${comp}`;
     if (gradAct !== "none") {
       // value ⊙ act'(zs): per component of a vec4, with the scalar helpers.
+      // Z_UNIFORM: zs is a uniform window of vec4s starting z_off vec4s into the tensor.
+      const zAt = c.Z_UNIFORM ? `[${o} - params.z_off]${comp}` : at;
       const g = vec
         ? `vec4f(${
-          [...XYZW].map((l) => activationGradExpr(gradAct, `d.${l}`, `zs${at}.${l}`)).join(", ")
+          [...XYZW].map((l) => activationGradExpr(gradAct, `d.${l}`, `zs${zAt}.${l}`)).join(", ")
         })`
-        : activationGradExpr(gradAct, "d", `zs${at}`);
+        : activationGradExpr(gradAct, "d", `zs${zAt}`);
       return `let d = ${value}; ` +
         (c.ACCUMULATE ? `c${at} = c${at} + ${g};` : `c${at} = ${g};`);
     }
