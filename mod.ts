@@ -205,7 +205,12 @@ export {
 // SE(3)-equivariant baselines (Tensor Field Network, SE(3)-Transformer): spherical harmonics,
 // Wigner D, Clebsch–Gordan coefficients and the kernel basis; the device ops; the layers.
 export { sphericalBasis } from "./lib/gpu/kernels/spherical_basis.ts";
-export { equivariantMessage } from "./lib/gpu/kernels/equivariant_message.ts";
+export {
+  type BasisProjection,
+  contractRadial,
+  equivariantMessage,
+  projectOnBasis,
+} from "./lib/gpu/kernels/equivariant_message.ts";
 export { layerNorm } from "./lib/gpu/kernels/layer_norm.ts";
 export { fibreLinear } from "./lib/gpu/kernels/fibre_linear.ts";
 export { view } from "./lib/gpu/kernels/view.ts";

@@ -3,7 +3,9 @@
  * `GConvSE3`, `GNormSE3`) that the EGNN reference forked for its N-body baselines.
  *
  * `SE3PartialConv` (GConvSE3Partial): per-edge messages, not aggregated,
- *   m^lo_{ij} = Σ_li Σ_J R^{lo←li}(‖x_i − x_j‖)·Q^J_{lo,li}(x_i − x_j)·f^li_j (`equivariantMessage`).
+ *   m^lo_{ij} = Σ_li Σ_J R^{lo←li}(‖x_i − x_j‖)·Q^J_{lo,li}(x_i − x_j)·f^li_j (`equivariantMessage`,
+ *   as its two halves: the projection Σ_mi Q^J·f^li_j, which convolutions of the same features
+ *   may share, then the contraction with R).
  *
  * `SE3Conv` (GConvSE3): for each output type lo,
  *   out_i = mean_{j → i} m^lo_{ij}  +  W_lo·f_i  (self-interaction, types of both fibres).
@@ -25,7 +27,11 @@ import { rowSquaredNorm } from "../../gpu/kernels/rownorm.ts";
 import { linear } from "../../gpu/kernels/linear.ts";
 import { layerNorm } from "../../gpu/kernels/layer_norm.ts";
 import { fibreLinear } from "../../gpu/kernels/fibre_linear.ts";
-import { equivariantMessage } from "../../gpu/kernels/equivariant_message.ts";
+import {
+  type BasisProjection,
+  contractRadial,
+  projectOnBasis,
+} from "../../gpu/kernels/equivariant_message.ts";
 import { view } from "../../gpu/kernels/view.ts";
 import type { Activation } from "../../gpu/kernels/matmul.ts";
 import type { Random } from "../../random.ts";
@@ -92,16 +98,34 @@ export class SE3PartialConv {
     }
   }
 
-  /** E × C·(2l+1) messages for every type l of `fout`. */
-  forward(f: Features, geom: EdgeGeometry): Features {
+  /**
+   * E × C·(2l+1) messages for every type l of `fout`.
+   *
+   * @param f the input features
+   * @param geom the edge geometry
+   * @param projections the basis projections of `f` by `(li,lo)` pair, shared with other
+   *   convolutions of the same `f` and `geom` (the values and keys of an attention block): used
+   *   where present, added where computed
+   */
+  forward(
+    f: Features,
+    geom: EdgeGeometry,
+    projections: Map<string, BasisProjection> = new Map(),
+  ): Features {
     const out: Features = new Map();
     for (const o of this.fout) {
       let sum: Tensor | null = null;
       for (const i of this.fin) {
-        const r = this.radial.get(`(${i.l},${o.l})`)!.forward(geom.edgeFeatures);
-        const pair = basisPair(geom.layout, o.l, i.l);
-        const feat = featuresOf(f, i.l, "SE3PartialConv");
-        const m = equivariantMessage(r, geom.basis, pair, feat, geom.graph.senders);
+        const key = `(${i.l},${o.l})`;
+        const r = this.radial.get(key)!.forward(geom.edgeFeatures);
+        let proj = projections.get(key);
+        if (!proj) {
+          const pair = basisPair(geom.layout, o.l, i.l);
+          const feat = featuresOf(f, i.l, "SE3PartialConv");
+          proj = projectOnBasis(geom.basis, pair, feat, geom.graph.senders);
+          projections.set(key, proj);
+        }
+        const m = contractRadial(r, proj);
         sum = sum ? add(sum, m) : m;
       }
       out.set(o.l, sum!);

@@ -81,7 +81,10 @@ export class SE3Attention {
 
   /** Attention-weighted sums of the values over each node's incoming edges. */
   forward(f: Features, geom: EdgeGeometry): Features {
-    const v = this.values.forward(f, geom), k = this.keys.forward(f, geom);
+    // Values and keys convolve the same features: they share the basis projections.
+    const projections: Parameters<SE3PartialConv["forward"]>[2] = new Map();
+    const v = this.values.forward(f, geom, projections);
+    const k = this.keys.forward(f, geom, projections);
     let logits: Tensor | null = null;
     for (const [l, w] of this.queries) {
       const q = gatherRows(
