@@ -19,7 +19,9 @@
  * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
  *
  * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
- * [--no-torch] [--torch-device cpu|cuda] [--profile]`. `--profile` adds, per model, the GPU time
+ * [--no-torch] [--torch-device cpu|cuda] [--rounds R] [--profile]`. `--rounds R` times ours, then
+ * PyTorch's, R times over and reports the median of the rounds (both sides sampled over the same
+ * minutes on a shared machine; the per-round step ratios are printed too). `--profile` adds, per model, the GPU time
  * of each kernel over 5 training steps (GPU timestamps, see `setProfiling`; not used for the
  * step figures). With `--torch-device cuda` (a machine with an NVIDIA
  * GPU and PyTorch built for CUDA) the PyTorch rows run on the GPU, one row per model, and the
@@ -394,6 +396,20 @@ async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> 
   return { row, out: fwd.out };
 }
 
+/** One row with the median forward, step and epoch times of several rounds' rows of a model. */
+function medianRow(same: Row[]): Row {
+  const forwardMs = median(same.map((r) => r.forwardMs)),
+    stepMs = median(same.map((r) => r.stepMs));
+  return {
+    ...same[0],
+    forwardMs,
+    stepMs,
+    epochS: median(same.map((r) => r.epochS)),
+    forwardGflops: same[0].forwardFlops / forwardMs / 1e6,
+    stepGflops: same[0].stepFlops / stepMs / 1e6,
+  };
+}
+
 /**
  * Per-kernel GPU time of `n` training steps (`setProfiling`: every dispatch stamped in a pass of
  * its own), printed per step, slowest first. For finding hot kernels; the step figures above are
@@ -568,6 +584,11 @@ const SPEC = {
     description: "timed training steps of the QM9 model (default 3)",
   },
   "no-torch": { type: "boolean" as const, description: "skip the PyTorch rows" },
+  rounds: {
+    type: "string" as const,
+    description:
+      "repeat ours-then-PyTorch this many times; the table takes the medians (default 1)",
+  },
   profile: {
     type: "boolean" as const,
     description:
@@ -589,6 +610,10 @@ for (const m of models) {
 const steps = Number(args.steps ?? 20), qm9Steps = Number(args["qm9-steps"] ?? 3);
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(qm9Steps) && qm9Steps >= 1)) {
   throw new Error("--steps and --qm9-steps take positive integers");
+}
+const rounds = Number(args.rounds ?? 1);
+if (!(Number.isInteger(rounds) && rounds >= 1)) {
+  throw new Error("--rounds takes a positive integer");
 }
 const torchDevice = (args["torch-device"] as string | undefined) ?? "cpu";
 if (torchDevice !== "cpu" && torchDevice !== "cuda") {
@@ -630,38 +655,62 @@ molecules.forEach((m, i) => {
 await Deno.writeFile(`${dir}/inputs.npz`, writeNpz(inputs));
 
 const graphs = new BatchGraphs(NBODY.bodies);
-const rows: Row[] = [];
 const shapes: Record<string, Workload["shape"] & { batch: string }> = {};
-for (const name of models) {
-  const w = name === "qm9"
-    ? qm9Workload(molecules, qm9Steps)
-    : nbodyWorkload(name, nbody, graphs, steps);
-  shapes[name] = { ...w.shape, batch: w.batchLabel };
-  console.error(
-    `${LABELS[name]}: ${w.params.count} parameters, ${w.batchLabel}, ` +
-      `${w.shape.nodes} nodes, ${w.shape.edges} edges …`,
-  );
-  // The initialised weights, before any training step: PyTorch's forward must agree.
-  await Deno.writeFile(`${dir}/weights_${name}.npz`, writeNpz(await torchStateDict(w.params)));
-  const t0 = performance.now();
-  const { row, out } = await benchOurs(w);
-  await Deno.writeFile(
-    `${dir}/out_${name}.npz`,
-    writeNpz({ out: { data: out, shape: [out.length] } }),
-  );
-  rows.push(row);
-  if (args.profile) await profileSteps(w, 5);
-  console.error(`  ours done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  w.dispose();
-  endStep();
+// Each round times ours, then PyTorch's, for every model; with several rounds the table takes the
+// median of the rounds' figures, so that both sides are sampled over the same minutes.
+const oursRounds: Row[][] = [];
+const torchRounds: TorchReport[] = [];
+for (let round = 0; round < rounds; round++) {
+  if (rounds > 1) console.error(`round ${round + 1} of ${rounds}`);
+  const rows: Row[] = [];
+  for (const name of models) {
+    const w = name === "qm9"
+      ? qm9Workload(molecules, qm9Steps)
+      : nbodyWorkload(name, nbody, graphs, steps);
+    shapes[name] = { ...w.shape, batch: w.batchLabel };
+    console.error(
+      `${LABELS[name]}: ${w.params.count} parameters, ${w.batchLabel}, ` +
+        `${w.shape.nodes} nodes, ${w.shape.edges} edges …`,
+    );
+    // The initialised weights, before any training step: PyTorch's forward must agree.
+    await Deno.writeFile(`${dir}/weights_${name}.npz`, writeNpz(await torchStateDict(w.params)));
+    const t0 = performance.now();
+    const { row, out } = await benchOurs(w);
+    await Deno.writeFile(
+      `${dir}/out_${name}.npz`,
+      writeNpz({ out: { data: out, shape: [out.length] } }),
+    );
+    rows.push(row);
+    if (args.profile && round === 0) await profileSteps(w, 5);
+    console.error(`  ours done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    w.dispose();
+    endStep();
+  }
+  oursRounds.push(rows);
+  if (python) {
+    console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
+    torchRounds.push(await runTorch(python, dir, models, steps, qm9Steps, torchDevice));
+  }
 }
 graphs.dispose();
-
-let torch: TorchReport | null = null;
-if (python) {
-  console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
-  torch = await runTorch(python, dir, models, steps, qm9Steps, torchDevice);
-}
+const rows = models.map((name) =>
+  medianRow(oursRounds.map((r) => r.find((x) => x.model === name)!))
+);
+const torch: TorchReport | null = torchRounds.length === 0 ? null : {
+  ...torchRounds[0],
+  rows: torchRounds[0].rows.map((first) => {
+    const same = torchRounds.map((t) =>
+      t.rows.find((r) => r.model === first.model && r.threads === first.threads)!
+    );
+    const epochs = same.map((r) => r.epochS).filter((v): v is number => v !== null);
+    return {
+      ...first,
+      forwardMs: median(same.map((r) => r.forwardMs)),
+      stepMs: median(same.map((r) => r.stepMs)),
+      epochS: epochs.length > 0 ? median(epochs) : null,
+    };
+  }),
+};
 await Deno.remove(dir, { recursive: true });
 const loadAfter = Deno.loadavg();
 
@@ -731,7 +780,23 @@ const notes = [
   "dW); GFLOP/s from the fwd and step medians (forward FLOPs = step / 3).",
   `ratio: time ours / time PyTorch (${onCuda ? "CUDA" : "1 thread"}); > 1 means ours is slower.`,
 ];
+if (rounds > 1) {
+  notes.push(
+    `rounds: ${rounds}, each ours then PyTorch; the table gives the median of the rounds' ` +
+      "fwd, step and epoch figures (per-round step ratios below).",
+  );
+}
 for (const n of notes) console.log(n);
+for (const name of models) {
+  if (rounds === 1 || torchRounds.length === 0) break;
+  const per = oursRounds.map((r, i) => {
+    const t = torchRounds[i].rows.find((x) => x.model === name && (x.threads === 1 || onCuda));
+    return t ? r.find((x) => x.model === name)!.stepMs / t.stepMs : NaN;
+  });
+  console.log(
+    `step ratio per round, ${LABELS[name]}: ${per.map((q) => `${fmt(q, 2)}×`).join(", ")}`,
+  );
+}
 for (const [name, c] of Object.entries(crosscheck)) {
   console.log(
     `cross-check ${LABELS[name as ModelName]}: max |ours − torch| / max(1, |torch|) = ` +
@@ -756,7 +821,7 @@ const report = {
   cpuCores: navigator.hardwareConcurrency,
   loadAverageBefore: loadBefore,
   loadAverageAfter: loadAfter,
-  options: { models, steps, qm9Steps, torch: !!python, torchDevice },
+  options: { models, steps, qm9Steps, rounds, torch: !!python, torchDevice },
   torch: torch
     ? {
       python,
