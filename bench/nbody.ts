@@ -41,6 +41,8 @@ import { l1Loss, LossMeter, mseLoss } from "../lib/gpu/kernels/losses.ts";
 import type { ParameterSet } from "../lib/gpu/parameters.ts";
 import { Random } from "../lib/random.ts";
 import { writeNpz } from "../lib/io/npz.ts";
+import { syntheticNBody } from "./synthetic_nbody.ts";
+import { printProfile } from "./profile_table.ts";
 import { parseCommandLine } from "../lib/cli/args.ts";
 import { fullyConnected, type GraphBatch } from "../lib/egnn/graph.ts";
 import { type DeviceGraph, uploadGraph } from "../lib/egnn/device_graph.ts";
@@ -142,20 +144,6 @@ const median = (xs: number[]) => {
 
 // ---------------------------------------------------------------------------------------------
 // Data: seeded, written to the exchange directory so that PyTorch runs on the same numbers.
-
-function nbodyData(seed: number): NBodySplitData {
-  const rng = new Random(seed);
-  const { systems, bodies } = NBODY, n = systems * bodies * 3;
-  const x0 = new Float32Array(n), v0 = new Float32Array(n), xT = new Float32Array(n);
-  const charges = new Float32Array(systems * bodies);
-  for (let i = 0; i < n; i++) {
-    x0[i] = rng.normal();
-    v0[i] = 0.5 * rng.normal();
-    xT[i] = x0[i] + v0[i] + 0.1 * rng.normal();
-  }
-  for (let i = 0; i < charges.length; i++) charges[i] = rng.uniform() < 0.5 ? -1 : 1;
-  return { count: systems, nBodies: bodies, dim: 3, x0, v0, charges, xT };
-}
 
 interface Molecules {
   sizes: number[];
@@ -429,17 +417,8 @@ async function profileSteps(w: Workload, n: number): Promise<void> {
   const report = profileReport();
   setProfiling(false);
   opt.dispose();
-  const total = report.reduce((s, r) => s + r.ms, 0);
   console.log(`\nprofile of ${LABELS[w.name]}: GPU time per training step, ${n} steps`);
-  console.log(`${"calls".padStart(6)} ${"ms".padStart(8)} ${"%".padStart(6)}  kernel {constants}`);
-  for (const r of report) {
-    if (r.ms / total < 0.005) continue;
-    console.log(
-      `${(r.count / n).toFixed(0).padStart(6)} ${(r.ms / n).toFixed(2).padStart(8)} ` +
-        `${(100 * r.ms / total).toFixed(1).padStart(6)}  ${r.kernel}`,
-    );
-  }
-  console.log(`${"".padStart(6)} ${(total / n).toFixed(2).padStart(8)}         total`);
+  printProfile(report, n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,7 +615,7 @@ if (!args["no-torch"] && !python) {
 }
 const dir = await Deno.makeTempDir({ prefix: "egnn-bench-" });
 const inputs: Record<string, { data: Float32Array | Int32Array; shape: number[] }> = {};
-const nbody = nbodyData(42);
+const nbody = syntheticNBody(NBODY.systems, NBODY.bodies, 42);
 inputs.x0 = { data: Float32Array.from(nbody.x0), shape: [NBODY.systems, NBODY.bodies, 3] };
 inputs.v0 = { data: Float32Array.from(nbody.v0), shape: [NBODY.systems, NBODY.bodies, 3] };
 inputs.xT = { data: Float32Array.from(nbody.xT), shape: [NBODY.systems, NBODY.bodies, 3] };

@@ -24,9 +24,10 @@ import { profileReport, resetStats, setProfiling, stats } from "../lib/gpu/comma
 import { trainStep } from "../lib/gpu/step.ts";
 import { Adam } from "../lib/gpu/optim.ts";
 import { mseLoss } from "../lib/gpu/kernels/losses.ts";
-import { Random } from "../lib/random.ts";
 import { parseCommandLine } from "../lib/cli/args.ts";
-import { BatchGraphs, type NBodySplitData, uploadBatch } from "../lib/experiments/nbody/batches.ts";
+import { BatchGraphs, uploadBatch } from "../lib/experiments/nbody/batches.ts";
+import { syntheticNBody } from "./synthetic_nbody.ts";
+import { printProfile } from "./profile_table.ts";
 import { buildNBodyModel, REFERENCE_LR } from "../lib/experiments/nbody/methods.ts";
 
 const MODELS = ["tfn", "se3_transformer"] as const;
@@ -56,16 +57,7 @@ const gpu = await getGpu();
 console.log(`adapter: ${gpu.info.description} (${gpu.info.backendGuess})`);
 
 // Two batches' worth of systems, alternated, so that no step reuses the previous one's inputs.
-const rng = new Random(42);
-const count = 2 * systems, n = count * BODIES * 3;
-const x0 = new Float32Array(n), v0 = new Float32Array(n), xT = new Float32Array(n);
-for (let i = 0; i < n; i++) {
-  x0[i] = rng.normal();
-  v0[i] = 0.5 * rng.normal();
-  xT[i] = x0[i] + v0[i] + 0.1 * rng.normal();
-}
-const charges = Float32Array.from({ length: count * BODIES }, () => rng.uniform() < 0.5 ? -1 : 1);
-const data: NBodySplitData = { count, nBodies: BODIES, dim: 3, x0, v0, charges, xT };
+const data = syntheticNBody(2 * systems, BODIES, 42);
 const graphs = new BatchGraphs(BODIES);
 const net = buildNBodyModel(model as Model, { hiddenNf: 64, nLayers: 4, dim: 3, seed: 1 });
 const opt = new Adam(net.params!, { lr: REFERENCE_LR[model as Model], weightDecay: 1e-12 });
@@ -106,32 +98,10 @@ console.log(
     `scaled linearly from this step: ${budgetH.toFixed(2)} h`,
 );
 
-const total = report.reduce((s, r) => s + r.ms, 0);
 console.log(`\nprofiled step: GPU time per kernel variant`);
-console.log(`${"calls".padStart(6)} ${"ms".padStart(8)} ${"%".padStart(6)}  kernel {constants}`);
-for (const r of report) {
-  if (r.ms / total < 0.005) continue;
-  console.log(
-    `${String(r.count).padStart(6)} ${r.ms.toFixed(1).padStart(8)} ` +
-      `${(100 * r.ms / total).toFixed(1).padStart(6)}  ${r.kernel}`,
-  );
-}
-console.log(`${"".padStart(6)} ${total.toFixed(1).padStart(8)}         total`);
-
-const byName = new Map<string, { count: number; ms: number }>();
-for (const r of report) {
-  const name = r.kernel.replace(/\{.*$/, "");
-  const s = byName.get(name) ?? { count: 0, ms: 0 };
-  byName.set(name, { count: s.count + r.count, ms: s.ms + r.ms });
-}
+printProfile(report, 1);
 console.log(`\nby kernel`);
-for (const [name, s] of [...byName].sort((a, b) => b[1].ms - a[1].ms)) {
-  if (s.ms / total < 0.005) continue;
-  console.log(
-    `${String(s.count).padStart(6)} ${s.ms.toFixed(1).padStart(8)} ` +
-      `${(100 * s.ms / total).toFixed(1).padStart(6)}  ${name}`,
-  );
-}
+printProfile(report, 1, { byName: true });
 console.log(JSON.stringify({
   adapter: gpu.info,
   model,

@@ -17,16 +17,9 @@
 import { defineKernel } from "../dsl.ts";
 import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
-import {
-  declareActivation,
-  gradIsThroughActivation,
-  gradOf,
-  gradSlot,
-  needsGrad,
-  recordOp,
-} from "../tape.ts";
+import { declareActivation, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { type Activation, activationExpr, matmul } from "./matmul.ts";
-import { activationBackward, activationOf } from "./elementwise.ts";
+import { activationOf, preActivationGrad } from "./elementwise.ts";
 import { columnSum } from "./reduce.ts";
 import { type RowIndex, segmentSumInto } from "./segment.ts";
 
@@ -142,12 +135,9 @@ export function edgeLinear(
     { edges: e },
   );
   if (grad) {
-    if (act !== "none") declareActivation(out, activationOf(act, z ?? out));
+    declareActivation(out, activationOf(act, z ?? out));
     recordOp("edgeLinear", out, () => {
-      const dy = gradOf(out)!;
-      const dz = act === "none" || gradIsThroughActivation(out)
-        ? dy
-        : activationBackward(act, dy, z ?? out);
+      const dz = preActivationGrad(out, act, z ?? out);
       for (const [t, idx] of [[p, receivers], [q, senders]] as const) {
         if (!t.requiresGrad) continue;
         const s = gradSlot(t);

@@ -10,7 +10,14 @@
 import { defineKernel } from "../dsl.ts";
 import { recordDispatch } from "../commands.ts";
 import { empty, type Tensor, unusedBinding } from "../tensor.ts";
-import { type ActivationOf, gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import {
+  type ActivationOf,
+  gradIsThroughActivation,
+  gradOf,
+  gradSlot,
+  needsGrad,
+  recordOp,
+} from "../tape.ts";
 import { type Activation, activationExpr } from "./matmul.ts";
 import { activationGradExpr } from "./matmul_wgsl.ts";
 import { columnSum, rowSum } from "./reduce.ts";
@@ -285,6 +292,21 @@ export function activationBackward(act: Activation, dy: Tensor, saved: Tensor): 
   const dz = empty(dy.shape);
   activationBackwardInto(act, dy, saved, dz);
   return dz;
+}
+
+/**
+ * The backward of a layer `y = act(z)` that declared its activation (`declareActivation`): dZ,
+ * which is y's gradient itself when its consumers multiplied by act' as they wrote it (tape.ts),
+ * else dY ⊙ act' in a pass of its own.
+ *
+ * @param y the layer's output (its gradient has arrived)
+ * @param act the activation
+ * @param saved the pre-activation (SiLU) or y (the others)
+ * @returns dZ
+ */
+export function preActivationGrad(y: Tensor, act: Activation, saved: Tensor): Tensor {
+  const dy = gradOf(y)!;
+  return act === "none" || gradIsThroughActivation(y) ? dy : activationBackward(act, dy, saved);
 }
 
 /**

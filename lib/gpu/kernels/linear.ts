@@ -10,15 +10,13 @@
 import { empty, type Tensor } from "../tensor.ts";
 import {
   declareActivation,
-  gradIsThroughActivation,
-  gradOf,
   gradSlot,
   gradSlotThroughActivation,
   needsGrad,
   recordOp,
 } from "../tape.ts";
 import { type Activation, matmul } from "./matmul.ts";
-import { activationBackward, activationOf } from "./elementwise.ts";
+import { activationOf, preActivationGrad } from "./elementwise.ts";
 import { columnSum } from "./reduce.ts";
 
 function check2d(t: Tensor, what: string): [number, number] {
@@ -65,13 +63,9 @@ export function linear(
   const z = grad && activation === "silu" ? empty([m, n]) : null;
   matmul(x, weight, y, { m, n, k, bias, activation, z });
   if (grad) {
-    if (activation !== "none") declareActivation(y, activationOf(activation, z ?? y));
+    declareActivation(y, activationOf(activation, z ?? y));
     recordOp("linear", y, () => {
-      const dy = gradOf(y)!;
-      // dY, or already dZ when the consumers multiplied by act' as they wrote it (tape.ts).
-      const dz = activation === "none" || gradIsThroughActivation(y)
-        ? dy
-        : activationBackward(activation, dy, z ?? y);
+      const dz = preActivationGrad(y, activation, z ?? y);
       if (x.requiresGrad) {
         // When x is itself an activation's output, dX comes out as its layer's dZ.
         const s = gradSlotThroughActivation(x);
