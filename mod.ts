@@ -64,6 +64,37 @@ export {
 export { ParameterSet } from "./lib/gpu/parameters.ts";
 export { Adam, type AdamOptions, cosineLr } from "./lib/gpu/optim.ts";
 export { trainStep } from "./lib/gpu/step.ts";
+export {
+  describeKernelProfile,
+  forgetKernelProfile,
+  KERNEL_PROFILES,
+  type KernelProfile,
+  kernelProfile,
+  profileFor,
+  profileLabel,
+  resultAdapterLabel,
+  withKernelProfile,
+} from "./lib/gpu/tuning.ts";
+export {
+  autotuneKernelProfile,
+  type AutotuneOptions,
+  type AutotuneResult,
+  type CandidateTiming,
+  formatAutotuneTable,
+  relativeError,
+  tunedEntryOf,
+  TUNING_CANDIDATES,
+} from "./lib/gpu/autotune.ts";
+export {
+  parseTuningCache,
+  readTunedProfile,
+  type TunedEntry,
+  TUNING_VERSION,
+  type TuningCacheFile,
+  tuningCachePath,
+  tuningKey,
+  writeTunedEntry,
+} from "./lib/gpu/tuning_cache.ts";
 export { linear } from "./lib/gpu/kernels/linear.ts";
 export { edgeLinear } from "./lib/gpu/kernels/edge_linear.ts";
 export { type Activation, matmul, type MatmulOptions } from "./lib/gpu/kernels/matmul.ts";

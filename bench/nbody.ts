@@ -32,6 +32,7 @@
  */
 
 import { getGpu, gpuSync } from "../lib/gpu/device.ts";
+import { describeKernelProfile } from "../lib/gpu/tuning.ts";
 import { endStep, fromArray, read, type Tensor } from "../lib/gpu/tensor.ts";
 import { profileReport, resetStats, setProfiling, stats, submit } from "../lib/gpu/commands.ts";
 import { noGrad, resetTape } from "../lib/gpu/tape.ts";
@@ -604,6 +605,8 @@ const gpu = await getGpu();
 const adapter = `${gpu.info.description} (${gpu.info.backendGuess})`;
 const loadBefore = Deno.loadavg();
 console.log(`adapter: ${adapter}`);
+const profile = describeKernelProfile();
+console.log(`kernel profile: ${profile}`);
 console.log(`load average (1, 5, 15 min): ${loadBefore.map((v) => v.toFixed(2)).join(", ")}`);
 
 const python = args["no-torch"] ? null : await findPython();
@@ -797,6 +800,7 @@ console.log(`load average after: ${loadAfter.map((v) => v.toFixed(2)).join(", ")
 const report = {
   date: new Date().toISOString(),
   adapter: gpu.info,
+  kernelProfile: profile,
   cpuCores: navigator.hardwareConcurrency,
   loadAverageBefore: loadBefore,
   loadAverageAfter: loadAfter,

@@ -12,16 +12,19 @@
  *   (bench/README.md, "On a GPU"). A GPU also wants many small invocations rather than a few big
  *   ones: 4×4 blocks of C per invocation (at 16×16, dW = Xᵀ·dZ of 2000×64×64 ran 17× slower).
  *
- * `kernelProfile()` picks the profile from the adapter: `cpu` for a fallback adapter or one
- * whose name says it is a software rasteriser, `gpu` otherwise. The environment variable
- * `EGNN_KERNEL_PROFILE=cpu|gpu` overrides it, and `EGNN_MATMUL_BLOCK=4|8|16` the storage
- * kernel's block, where the process may read them (`--allow-env`; without that permission
- * nothing is asked and the adapter decides).
+ * `kernelProfile()` picks the profile from the adapter: the one measured fastest on it by
+ * `deno run -A cli.ts tune` (autotune.ts) when the tuning cache has an entry for it
+ * (tuning_cache.ts); else `cpu` for a fallback adapter or one whose name says it is a software
+ * rasteriser, `gpu` otherwise. The environment variable `EGNN_KERNEL_PROFILE=cpu|gpu` overrides
+ * both, and `EGNN_MATMUL_BLOCK=4|8|16` the storage kernel's block, where the process may read
+ * them (`--allow-env`; without that permission nothing is asked and the adapter decides; the
+ * cache is likewise read only where `--allow-read` covers it).
  *
  * @module
  */
 
 import { type AdapterDescription, gpuSync } from "./device.ts";
+import { readTunedProfile, tuningCachePath, tuningKey } from "./tuning_cache.ts";
 
 /** The kernel choices for one kind of adapter. */
 export interface KernelProfile {
@@ -46,6 +49,8 @@ const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic ren
  *
  * @param info the adapter (`getGpu().info`)
  * @param overrides `EGNN_KERNEL_PROFILE` and `EGNN_MATMUL_BLOCK` values, if set
+ * @param tuned the profile measured on this adapter (tuning cache), used unless
+ *   `EGNN_KERNEL_PROFILE` is set
  * @returns the profile
  * @example A software adapter gets the CPU profile; an override picks the other
  * ```ts
@@ -58,16 +63,16 @@ const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic ren
 export function profileFor(
   info: Pick<AdapterDescription, "description" | "isFallbackAdapter">,
   overrides: { profile?: string; block?: string } = {},
+  tuned: KernelProfile | null = null,
 ): KernelProfile {
   const software = info.isFallbackAdapter || SOFTWARE.test(info.description);
-  let name: "cpu" | "gpu" = software ? "cpu" : "gpu";
+  let base = tuned ?? KERNEL_PROFILES[software ? "cpu" : "gpu"];
   if (overrides.profile !== undefined && overrides.profile !== "") {
     if (overrides.profile !== "cpu" && overrides.profile !== "gpu") {
       throw new Error(`EGNN_KERNEL_PROFILE: expected cpu or gpu, got ${overrides.profile}`);
     }
-    name = overrides.profile;
+    base = KERNEL_PROFILES[overrides.profile];
   }
-  const base = KERNEL_PROFILES[name];
   if (overrides.block === undefined || overrides.block === "") return base;
   const block = Number(overrides.block);
   if (!(block === 4 || block === 8 || block === 16)) {
@@ -88,8 +93,40 @@ function envIfGranted(name: string): string | undefined {
   }
 }
 
-let cached: { device: GPUDevice; profile: KernelProfile } | null = null;
+/** Whether the process may read `path` without asking. */
+function readGranted(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+let cached: { device: GPUDevice; profile: KernelProfile; source: string } | null = null;
 let forced: KernelProfile | null = null;
+
+function decide(): { device: GPUDevice; profile: KernelProfile; source: string } {
+  const gpu = gpuSync();
+  if (cached?.device === gpu.device) return cached;
+  const overrides = {
+    profile: envIfGranted("EGNN_KERNEL_PROFILE"),
+    block: envIfGranted("EGNN_MATMUL_BLOCK"),
+  };
+  const path = tuningCachePath(envIfGranted);
+  const tuned = path && readGranted(path) ? readTunedProfile(path, tuningKey(gpu.info)) : null;
+  const set = (v: string | undefined) => v !== undefined && v !== "";
+  const source = set(overrides.profile)
+    ? "EGNN_KERNEL_PROFILE"
+    : tuned
+    ? `tuned (${path})`
+    : "adapter rule";
+  cached = {
+    device: gpu.device,
+    profile: profileFor(gpu.info, overrides, tuned),
+    source: set(overrides.block) ? `${source}, EGNN_MATMUL_BLOCK` : source,
+  };
+  return cached;
+}
 
 /**
  * The kernel profile of the process's device (decided once per device).
@@ -97,18 +134,64 @@ let forced: KernelProfile | null = null;
  * @returns the profile
  */
 export function kernelProfile(): KernelProfile {
-  if (forced) return forced;
-  const gpu = gpuSync();
-  if (cached?.device !== gpu.device) {
-    cached = {
-      device: gpu.device,
-      profile: profileFor(gpu.info, {
-        profile: envIfGranted("EGNN_KERNEL_PROFILE"),
-        block: envIfGranted("EGNN_MATMUL_BLOCK"),
-      }),
-    };
-  }
-  return cached.profile;
+  return forced ?? decide().profile;
+}
+
+/**
+ * Forgets the decided profile, so the next use decides again (after a tune, or a change of the
+ * environment or of the tuning cache).
+ */
+export function forgetKernelProfile(): void {
+  cached = null;
+}
+
+/**
+ * The profile in force, in words, with where it came from (for run logs and bench tables).
+ *
+ * @returns e.g. `cpu: uniform products, storage blocks 16×16 (adapter rule)`
+ */
+export function describeKernelProfile(): string {
+  return forced
+    ? `${profileLabel(forced)} (forced)`
+    : `${profileLabel(decide().profile)} (${decide().source})`;
+}
+
+/**
+ * The adapter as result files record it: the driver's words and the backend, and the kernel
+ * profile where it is not the adapter's rule (tuned, or set by the environment), since kernels of
+ * different profiles round differently.
+ *
+ * @param info the adapter (`getGpu().info`)
+ * @returns e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (vulkan)`, or `NVIDIA H100 (vulkan); kernels
+ *   gpu: storage products, blocks 8×8 (tuned (…))`
+ */
+export function resultAdapterLabel(
+  info: Pick<AdapterDescription, "description" | "backendGuess">,
+): string {
+  const base = `${info.description} (${info.backendGuess})`;
+  if (forced) return `${base}; kernels ${profileLabel(forced)} (forced)`;
+  const d = decide();
+  return d.source === "adapter rule"
+    ? base
+    : `${base}; kernels ${profileLabel(d.profile)} (${d.source})`;
+}
+
+/**
+ * A profile in words.
+ *
+ * @param p the profile
+ * @returns e.g. `gpu: storage products, blocks 4×4`
+ * @example
+ * ```ts
+ * import { KERNEL_PROFILES, profileLabel } from "./tuning.ts";
+ * console.log(profileLabel(KERNEL_PROFILES.cpu)); // cpu: uniform products, storage blocks 16×16
+ * ```
+ */
+export function profileLabel(p: KernelProfile): string {
+  const b = `${p.matmulBlock}×${p.matmulBlock}`;
+  return p.matmulUniform
+    ? `${p.name}: uniform products, storage blocks ${b}`
+    : `${p.name}: storage products, blocks ${b}`;
 }
 
 /**

@@ -18,6 +18,7 @@ import { type AdjacencyGraph, aeDatasetSplits, overfitDataset } from "../../sim/
 import type { AeConfig, AeDataset, AeEncoder } from "./config.ts";
 import { type AdjacencyMetrics, allAbsentCounts, metricsFromCounts } from "./metrics.ts";
 import { type AeCurvePoint, type AeResult, trainAutoencoder } from "./train.ts";
+import { resultAdapterLabel } from "../../gpu/tuning.ts";
 
 /** The paper's label of each encoder. */
 export const AE_LABELS: Record<AeEncoder, string> = {
@@ -253,7 +254,7 @@ function tableRows(cfg: AeConfig, cells: AeCell[], adapter: string): Record<stri
  */
 export async function runAe(cfg: AeConfig, o: AeRunOptions): Promise<AeRunResult> {
   const { info } = await getGpu();
-  const adapter = `${info.description} (${info.backendGuess})`;
+  const adapter = resultAdapterLabel(info);
   await Deno.mkdir(cfg.out, { recursive: true });
   const csvPath = `${cfg.out}/${cfg.name}.csv`;
   const cells: AeCell[] = [];

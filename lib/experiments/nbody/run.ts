@@ -21,6 +21,7 @@ import {
   trainNBodyMethod,
 } from "./train.ts";
 import { loadNBodyData } from "./data.ts";
+import { resultAdapterLabel } from "../../gpu/tuning.ts";
 
 /** One row of the Table-2 CSV. */
 export interface NBodyRow {
@@ -111,7 +112,7 @@ export interface RunOptions {
  */
 export async function runNBody(cfg: NBodyConfig, o: RunOptions): Promise<NBodyRow[]> {
   const { info } = await getGpu();
-  const adapter = `${info.description} (${info.backendGuess})`;
+  const adapter = resultAdapterLabel(info);
   await Deno.mkdir(cfg.out, { recursive: true });
   const data = await loadNBodyData(cfg, o.quiet);
   const graphs = new BatchGraphs(data.train.nBodies);

@@ -18,6 +18,7 @@ import { buildNBodyModel, REFERENCE_LR } from "./methods.ts";
 import { trainNBodyMethod } from "./train.ts";
 import { generateCached, loadNBodyData, take } from "./data.ts";
 import { type RunOptions, writeNBodyCurve } from "./run.ts";
+import { resultAdapterLabel } from "../../gpu/tuning.ts";
 
 /** One point of Figure 2. */
 export interface SweepRow {
@@ -58,7 +59,7 @@ export const SWEEP_COLUMNS: (keyof SweepRow)[] = [
  */
 export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<SweepRow[]> {
   const { info } = await getGpu();
-  const adapter = `${info.description} (${info.backendGuess})`;
+  const adapter = resultAdapterLabel(info);
   await Deno.mkdir(cfg.out, { recursive: true });
   const sw = cfg.sweep;
   const evalData = await loadNBodyData(cfg, o.quiet);

@@ -19,6 +19,7 @@ import { learningRate, type Qm9Config } from "./config.ts";
 import { loadQm9Data, type Qm9Data, type Qm9Split } from "./data.ts";
 import { fitBaselines } from "./baselines.ts";
 import { type Qm9CurvePoint, type Qm9TrainResult, trainQm9Model } from "./train.ts";
+import { resultAdapterLabel } from "../../gpu/tuning.ts";
 
 /** One row of the Table-3 CSV. */
 export interface Qm9Row {
@@ -110,7 +111,7 @@ function selectProperties(data: Qm9Data, props: Qm9Property[]): Qm9Data {
 export async function runQm9(cfg: Qm9Config, o: Qm9RunOptions): Promise<Qm9Row[]> {
   const data = await loadQm9Data(cfg); // every input checked before any work or output
   const { info } = await getGpu();
-  const adapter = `${info.description} (${info.backendGuess})`;
+  const adapter = resultAdapterLabel(info);
   await Deno.mkdir(cfg.out, { recursive: true });
   if (!o.quiet) {
     console.error(
