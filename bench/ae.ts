@@ -10,13 +10,16 @@
  * (`queue.onSubmittedWorkDone()`), the dispatches and submissions per step. The projection
  * counts training steps only (evaluation every 2 epochs adds 1,000 forward passes, a few %).
  *
- * Usage: `deno run -A bench/ae.ts [--steps N] [--encoders gnn,noise_gnn,rf,egnn]`.
+ * With `--profile`, after timing, 20 further steps per encoder run with GPU timestamps and a
+ * table gives each kernel's calls and GPU time per step (by kernel name, variants summed).
+ *
+ * Usage: `deno run -A bench/ae.ts [--steps N] [--encoders gnn,noise_gnn,rf,egnn] [--profile]`.
  *
  * @module
  */
 
 import { getGpu, gpuSync } from "../lib/gpu/device.ts";
-import { resetStats, stats, submit } from "../lib/gpu/commands.ts";
+import { profileReport, resetStats, setProfiling, stats, submit } from "../lib/gpu/commands.ts";
 import { trainStep } from "../lib/gpu/step.ts";
 import { Adam } from "../lib/gpu/optim.ts";
 import { bceWithLogitsLoss, LossMeter } from "../lib/gpu/kernels/losses.ts";
@@ -24,6 +27,7 @@ import { parseCommandLine } from "../lib/cli/args.ts";
 import { erdosRenyiDataset } from "../lib/sim/graphs.ts";
 import { AeGraphCache } from "../lib/experiments/ae/batches.ts";
 import { GraphAutoencoder } from "../lib/egnn/autoencoder.ts";
+import { printProfile } from "./profile_table.ts";
 
 const ENCODERS = ["gnn", "noise_gnn", "rf", "egnn"] as const;
 type Encoder = typeof ENCODERS[number];
@@ -31,6 +35,7 @@ type Encoder = typeof ENCODERS[number];
 const SPEC = {
   steps: { type: "string" as const, description: "timed steps per encoder (default 200)" },
   encoders: { type: "string" as const, description: "comma-separated: gnn,noise_gnn,rf,egnn" },
+  profile: { type: "boolean" as const, description: "GPU time per kernel over 20 more steps" },
 };
 const args = parseCommandLine(Deno.args, SPEC).options;
 const steps = Number(args.steps ?? 200);
@@ -98,6 +103,16 @@ for (const encoder of encoders) {
     ].join(" ") + `  ${fullH.toFixed(2)} h (${submits.toFixed(0)} submission/step)`,
   );
   rows.push({ encoder, msPerStep: ms, aloneMs: alone[2], dispatches, submits, fullH });
+  if (args.profile) {
+    setProfiling(true);
+    for (let i = 0; i < 20; i++) await step();
+    await gpuSync().device.queue.onSubmittedWorkDone();
+    const report = profileReport();
+    setProfiling(false);
+    console.log(`\nprofile of ${encoder}: GPU time per training step, 20 steps`);
+    printProfile(report, 20, { byName: true });
+    console.log();
+  }
   opt.dispose();
   meter.dispose();
   model.params.dispose();

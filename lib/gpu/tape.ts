@@ -15,10 +15,17 @@
  * backward sees `gradIsThroughActivation(y)` and skips its own ⊙ act' pass. dZ is linear in the
  * contributions, so the result equals the unfused one up to float rounding.
  *
+ * Row views. `rowBlock` of a matrix whose rows start at a bindable offset returns a view of
+ * those rows, not a copy, declared here (`declareRowView`): a contribution to the view's
+ * gradient is written straight into the same rows of the base's gradient. Since the views of one
+ * base cover different rows, each adds: the base's gradient is cleared at its first contribution
+ * of the step (a clear command, not a dispatch).
+ *
  * @module
  */
 
 import { empty, type Tensor } from "./tensor.ts";
+import { recordClear } from "./commands.ts";
 import type { Activation } from "./kernels/matmul_wgsl.ts";
 
 interface Node {
@@ -37,13 +44,21 @@ export interface ActivationOf {
   fold(grad: Tensor, contribution: Tensor): void;
 }
 
-/** Fuse gradients through declared activations (default true; false for comparison tests). */
-export const tapeSwitches: { fuseActivationGrad: boolean } = { fuseActivationGrad: true };
+/**
+ * Fuse gradients through declared activations, and let `rowBlock` return views (both default
+ * true; false for comparison tests).
+ */
+export const tapeSwitches: { fuseActivationGrad: boolean; rowViews: boolean } = {
+  fuseActivationGrad: true,
+  rowViews: true,
+};
 
 let nodes: Node[] = [];
 const activations = new WeakMap<Tensor, ActivationOf>();
 /** This step's tensors whose gradient buffer holds dZ, with plain contributions still to fold. */
 const throughActivation = new Map<Tensor, Tensor[]>();
+/** This step's row views (`rowBlock`): the base and the first row. */
+const rowViews = new Map<Tensor, { base: Tensor; first: number }>();
 let touched: Tensor[] = [];
 let enabled = true;
 let backwardDone = false;
@@ -70,6 +85,8 @@ export function recordOp(op: string, output: Tensor, backward: () => void): void
  * add to it (a contribution came earlier this step) or overwrite it (the first).
  */
 export function gradSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
+  const view = rowViews.get(t);
+  if (view) return rowViewSlot(t, view.base, view.first);
   const pending = t.gradFresh ? throughActivation.get(t) : undefined;
   if (pending) {
     // The buffer holds dZ: a plain contribution waits in a temporary, folded in by gradOf.
@@ -78,6 +95,23 @@ export function gradSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
     return { grad: tmp, accumulate: false };
   }
   return plainSlot(t);
+}
+
+/** The view's rows of the base's gradient, cleared at the base's first contribution. */
+function rowViewSlot(t: Tensor, base: Tensor, first: number): { grad: Tensor; accumulate: true } {
+  const s = gradSlot(base);
+  if (!s.accumulate) recordClear(s.grad);
+  return { grad: s.grad.rows(first, first + t.shape[0]), accumulate: true };
+}
+
+/**
+ * Declares `view` to be rows `[first, …)` of `base` (a `Tensor.rows` view) for gradients: see
+ * the module doc. Only while recording.
+ */
+export function declareRowView(view: Tensor, base: Tensor, first: number): void {
+  if (!enabled) return;
+  view.requiresGrad = true;
+  rowViews.set(view, { base, first });
 }
 
 function plainSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
@@ -107,6 +141,7 @@ export function declareActivation(y: Tensor, a: ActivationOf): void {
 export function gradSlotThroughActivation(
   t: Tensor,
 ): { grad: Tensor; accumulate: boolean; activation: ActivationOf | null } {
+  if (rowViews.has(t)) return { ...gradSlot(t), activation: null };
   const a = tapeSwitches.fuseActivationGrad ? activations.get(t) : undefined;
   const fresh = !!(t.grad && t.gradFresh);
   if (!a || (fresh && !throughActivation.has(t))) return { ...plainSlot(t), activation: null };
@@ -162,6 +197,7 @@ export function resetTape(): void {
   for (const t of touched) t.gradFresh = false;
   touched = [];
   throughActivation.clear();
+  rowViews.clear();
   nodes = [];
   backwardDone = false;
 }

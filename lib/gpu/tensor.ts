@@ -103,6 +103,40 @@ export class Tensor implements BufferSlice {
   }
 
   /**
+   * Whether rows `[first, …)` of this matrix start at a bindable offset (a multiple of 256
+   * bytes), so {@linkcode Tensor.rows} can view them.
+   */
+  rowsAligned(first: number): boolean {
+    const cols = this.shape[this.shape.length - 1];
+    return this.shape.length === 2 && (this.offset + first * cols * 4) % 256 === 0;
+  }
+
+  /**
+   * Rows `[first, end)` of this matrix as a view sharing its buffer (and lifetime); their start
+   * must be bindable ({@linkcode Tensor.rowsAligned}). Not differentiable by itself (see
+   * `rowBlock`).
+   */
+  rows(first: number, end: number): Tensor {
+    if (this.shape.length !== 2 || !(0 <= first && first < end && end <= this.shape[0])) {
+      throw new Error(`rows: [${first}, ${end}) of [${this.shape}]`);
+    }
+    if (!this.rowsAligned(first)) {
+      throw new Error(
+        `rows: row ${first} of [${this.shape}] does not start at a multiple of 256 bytes`,
+      );
+    }
+    const cols = this.shape[1];
+    const view = new Tensor(
+      this.store,
+      [end - first, cols],
+      this.dtype,
+      this.offset + first * cols * 4,
+    );
+    view.name = this.name;
+    return view;
+  }
+
+  /**
    * A view sharing this tensor's buffer (and lifetime) with another shape of the same size.
    * Not differentiable: the view carries no gradient path back to this tensor.
    */

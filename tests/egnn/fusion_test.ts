@@ -1,6 +1,7 @@
 // Fused and unfused kernels give the same model: the N-body EGNN_vel and the QM9 model with φe's
 // first layer split and fused (`edgeLinear`) or concatenated, with the vec4 forms of the map,
-// gather and segment kernels on or off, and with gradients fused through activations or not — forward outputs and every parameter gradient agree to
+// gather and segment kernels on or off, with gradients fused through activations or not, and with
+// the split weight's row blocks as views or copies — forward outputs and every parameter gradient agree to
 // float rounding (and the unfused forms are what the float64 reference tests check).
 import assert from "node:assert/strict";
 import {
@@ -23,14 +24,18 @@ import { tapeSwitches } from "../../lib/gpu/tape.ts";
 import type { EGCL } from "../../lib/egnn/egcl.ts";
 import { Random } from "../reference/random.ts";
 
-/** φe's first layer split, vec4 kernels, gradients fused through activations (tape.ts). */
-type Form = { split: boolean; vec4: boolean; actGrad: boolean };
+/**
+ * φe's first layer split, vec4 kernels, gradients fused through activations, and the split
+ * weight's blocks as views (tape.ts).
+ */
+type Form = { split: boolean; vec4: boolean; actGrad: boolean; rowViews: boolean };
 const FORMS: Form[] = [
-  { split: false, vec4: false, actGrad: false },
-  { split: true, vec4: true, actGrad: true },
-  { split: false, vec4: true, actGrad: false },
-  { split: true, vec4: false, actGrad: false },
-  { split: false, vec4: false, actGrad: true },
+  { split: false, vec4: false, actGrad: false, rowViews: false },
+  { split: true, vec4: true, actGrad: true, rowViews: true },
+  { split: false, vec4: true, actGrad: false, rowViews: true },
+  { split: true, vec4: false, actGrad: false, rowViews: false },
+  { split: true, vec4: true, actGrad: true, rowViews: false },
+  { split: false, vec4: false, actGrad: true, rowViews: true },
 ];
 
 async function run(
@@ -42,6 +47,7 @@ async function run(
   for (const l of layers) (l.options as { splitEdgeInput: boolean }).splitEdgeInput = form.split;
   kernelSwitches.vec4 = form.vec4;
   tapeSwitches.fuseActivationGrad = form.actGrad;
+  tapeSwitches.rowViews = form.rowViews;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -51,6 +57,7 @@ async function run(
   } finally {
     kernelSwitches.vec4 = true;
     tapeSwitches.fuseActivationGrad = true;
+    tapeSwitches.rowViews = true;
     resetTape();
     endStep();
   }

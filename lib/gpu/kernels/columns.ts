@@ -10,7 +10,7 @@
 import { defineKernel } from "../dsl.ts";
 import { recordClear, recordDispatch } from "../commands.ts";
 import { empty, type Tensor } from "../tensor.ts";
-import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import { declareRowView, gradOf, gradSlot, needsGrad, recordOp, tapeSwitches } from "../tape.ts";
 
 /**
  * The copy in units of one f32 or (`copy_columns4`) one vec4f: widths, column counts and offsets
@@ -115,10 +115,14 @@ export function concat(parts: Tensor[]): Tensor {
 }
 
 /**
- * Rows `[first, end)` of a 2-D tensor as a new tensor (a copy), differentiable: the gradient
- * flows into those rows of `x`'s gradient. Several blocks of one weight may be taken in a step;
- * the first to receive a gradient clears the weight's whole gradient, so rows no block covers get
- * zero.
+ * Rows `[first, end)` of a 2-D tensor, differentiable: the gradient flows into those rows of
+ * `x`'s gradient. Several blocks of one weight may be taken in a step; the first to receive a
+ * gradient clears the weight's whole gradient, so rows no block covers get zero.
+ *
+ * Where the rows start at a bindable offset (a multiple of 256 bytes: any row of a 64-wide f32
+ * matrix) the block is a view of x's buffer, and its gradient is written straight into x's
+ * gradient (tape.ts, row views): no copy either way. Otherwise (or with
+ * `tapeSwitches.rowViews` off) it is a copy, and its gradient is copied back.
  *
  * @param x R×C
  * @param first the first row
@@ -138,6 +142,11 @@ export function rowBlock(x: Tensor, first: number, end: number): Tensor {
     !(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first < end && end <= rows)
   ) {
     throw new Error(`rowBlock: rows [${first}, ${end}) of a ${rows}-row matrix`);
+  }
+  if (tapeSwitches.rowViews && x.rowsAligned(first)) {
+    const view = x.rows(first, end);
+    if (needsGrad(x)) declareRowView(view, x, first);
+    return view;
   }
   const n = (end - first) * cols;
   const out = empty([end - first, cols]);
