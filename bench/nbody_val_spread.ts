@@ -9,7 +9,11 @@
  * one run on its own data). This shows how much of a gap the choice of a 2,000-sample set alone
  * can make for one and the same model.
  *
- * Usage: `deno run -A bench/nbody_val_spread.ts <checkpoint of an EGNN N-body run>`, e.g.
+ * With a second argument, the directory of the reference generator's `.npy` files (e.g. made by
+ * `python3 bench/torch/reference_nbody_generator.py --out <dir>`, the reference's own data set), it
+ * first evaluates the model on that set's validation and test splits.
+ *
+ * Usage: `deno run -A bench/nbody_val_spread.ts <checkpoint of an EGNN N-body run> [<dir>]`, e.g.
  * `results/nbody_egnn_egnn.ckpt` after `cli.ts --config configs/nbody_egnn.json --set
  * train.epochs=100`. About 1.5 minutes on a 2-core CPU adapter (simulation is most of it).
  *
@@ -23,7 +27,11 @@ import { LossMeter, mseLoss } from "../lib/gpu/kernels/losses.ts";
 import { loadCheckpoint } from "../lib/io/checkpoint.ts";
 import { BatchGraphs, type NBodySplitData, uploadBatch } from "../lib/experiments/nbody/batches.ts";
 import { buildNBodyModel } from "../lib/experiments/nbody/methods.ts";
-import { generateNBodyDataset, type NBodySplit } from "../lib/sim/nbody_dataset.ts";
+import {
+  generateNBodyDataset,
+  type NBodySplit,
+  readReferenceNBodyDataset,
+} from "../lib/sim/nbody_dataset.ts";
 
 const path = Deno.args[0];
 if (!path) throw new Error("usage: deno run -A bench/nbody_val_spread.ts <checkpoint>");
@@ -57,6 +65,16 @@ async function mse(split: NBodySplitData): Promise<number> {
   const m = await meter.readMean();
   meter.dispose();
   return m;
+}
+
+if (Deno.args[1]) {
+  const ref = await readReferenceNBodyDataset(Deno.args[1]);
+  const val = await mse(asData(ref.splits.val)), test = await mse(asData(ref.splits.test));
+  console.log(
+    `reference generator's files (${Deno.args[1]}): validation ${val.toFixed(5)}, test ${
+      test.toFixed(5)
+    }`,
+  );
 }
 
 const all: number[] = [];
