@@ -131,7 +131,8 @@ export {
 } from "./lib/gpu/kernels/losses.ts";
 export { clamp, unary } from "./lib/gpu/kernels/elementwise.ts";
 export { rowSum } from "./lib/gpu/kernels/reduce.ts";
-export { Random } from "./lib/random.ts";
+export { Random, type RandomStream } from "./lib/random.ts";
+export { NumpyRandom } from "./lib/sim/numpy_random.ts";
 export {
   type EdgeList,
   type EdgeListGraph,
@@ -189,6 +190,7 @@ export {
   sampleInitialState,
   sampleTrajectory,
   simulate,
+  skipTrajectory,
   type Trajectory,
 } from "./lib/sim/nbody.ts";
 export {

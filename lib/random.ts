@@ -8,6 +8,14 @@
  * @module
  */
 
+/** What a simulator draws from: uniforms in [0, 1) and standard normals. */
+export interface RandomStream {
+  /** Uniform in [0, 1). */
+  uniform(): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
 /**
  * Seeded generator.
  *
@@ -18,7 +26,7 @@
  * console.log(a.uniform() === b.uniform()); // true
  * ```
  */
-export class Random {
+export class Random implements RandomStream {
   private s = new Uint32Array(4);
   private spareNormal: number | null = null;
 

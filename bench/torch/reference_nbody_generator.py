@@ -45,6 +45,7 @@ p.add_argument("--keep-train", type=int, default=3000)
 p.add_argument("--length", type=int, default=5000)
 p.add_argument("--sample-freq", type=int, default=100)
 p.add_argument("--suffix", default="_charged5_initvel1small")
+p.add_argument("--fixture", help="also write frames 30 and 40 and the charges as JSON (tests)")
 args = p.parse_args()
 
 N_BALLS, DIM = 5, 3
@@ -139,6 +140,24 @@ for name, count in zip(names, counts):
         np.save(path + ".tmp.npy", arr[sl])
         os.replace(path + ".tmp.npy", path)
 print(f"wrote {', '.join(f'{n} {c}' for n, c in zip(names, counts))} to {args.out}")
+if args.fixture:
+    import json
+    fx = {"command": "python3 bench/torch/reference_nbody_generator.py " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v is not None and k != "fixture"),
+        "note": "frames 30 and 40, (N, 5, 3) row-major; charges (N, 5); NumPy's legacy stream"}
+    start = 0
+    for name, count in zip(names, counts):
+        sl = slice(start, start + count)
+        start += count
+        fx[name] = {
+            "x30": loc_out[sl, 30].transpose(0, 2, 1).ravel().tolist(),
+            "v30": vel_out[sl, 30].transpose(0, 2, 1).ravel().tolist(),
+            "x40": loc_out[sl, 40].transpose(0, 2, 1).ravel().tolist(),
+            "charges": charges[sl, :, 0].ravel().tolist(),
+        }
+    with open(args.fixture, "w") as f:
+        json.dump(fx, f)
+    print(f"wrote {args.fixture}")
 
 # The statistics of ../shared/spec/nbody_reference_figures.md (all kept simulations pooled)
 iu = np.triu_indices(N_BALLS, 1)

@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { Random } from "../random.ts";
+import type { RandomStream } from "../random.ts";
 
 /** Options of the simulator; every default is the reference's `ChargedParticlesSim`. */
 export interface ChargedParticlesOptions {
@@ -263,7 +263,7 @@ export function chargedForces3(
  * @returns the state at t = 0
  */
 export function sampleInitialState(
-  rng: Random,
+  rng: RandomStream,
   options: ChargedParticlesOptions = {},
 ): ParticleState {
   const c = resolveSimOptions(options);
@@ -341,6 +341,9 @@ export function simulate(
  *
  * @param rng the random stream (advanced)
  * @param options simulator options
+ * @param referenceDraws draw the noise even when `noiseVar` is 0, as the reference does (its
+ *   draws are multiplied by 0): needed to stay in step with its stream (`NumpyRandom`); our own
+ *   stream skips them (default false)
  * @returns the saved frames
  * @example The default simulation keeps 49 frames of 5 bodies in 3-D
  * ```ts
@@ -350,10 +353,14 @@ export function simulate(
  * console.log(t.frames, t.loc.length); // 49 735
  * ```
  */
-export function sampleTrajectory(rng: Random, options: ChargedParticlesOptions = {}): Trajectory {
+export function sampleTrajectory(
+  rng: RandomStream,
+  options: ChargedParticlesOptions = {},
+  referenceDraws = false,
+): Trajectory {
   const c = resolveSimOptions(options);
   const t = simulate(sampleInitialState(rng, c), c);
-  if (c.noiseVar > 0) {
+  if (c.noiseVar > 0 || referenceDraws) {
     // reference order: loc noise (T_save, dim, n), then vel noise
     for (const a of [t.loc, t.vel]) {
       for (let f = 0; f < t.frames; f++) {
@@ -366,4 +373,21 @@ export function sampleTrajectory(rng: Random, options: ChargedParticlesOptions =
     }
   }
   return t;
+}
+
+/**
+ * Advances the stream past one simulation without integrating it: the draws of
+ * {@linkcode sampleTrajectory} with `referenceDraws` (charges, positions, velocities, noise).
+ * The reference keeps the first 3,000 of 10,000 training simulations, then draws validation and
+ * test from the same stream; this reaches them without simulating the 7,000.
+ *
+ * @param rng the random stream (advanced)
+ * @param options simulator options
+ */
+export function skipTrajectory(rng: RandomStream, options: ChargedParticlesOptions = {}): void {
+  const c = resolveSimOptions(options);
+  const { nBodies: n, dim } = c;
+  for (let i = 0; i < n; i++) rng.uniform();
+  const noise = 2 * (c.steps / c.sampleFreq - 1) * dim * n;
+  for (let k = 0; k < 2 * dim * n + noise; k++) rng.normal();
 }

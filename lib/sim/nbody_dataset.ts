@@ -17,12 +17,14 @@
 import { writeFileAtomic } from "../io/atomic.ts";
 import { type NpyArray, parseNpy } from "../io/npy.ts";
 import { readNpz, writeNpz } from "../io/npz.ts";
-import { Random } from "../random.ts";
+import { Random, type RandomStream } from "../random.ts";
+import { NumpyRandom } from "./numpy_random.ts";
 import {
   type ChargedParticlesConfig,
   type ChargedParticlesOptions,
   resolveSimOptions,
   sampleTrajectory,
+  skipTrajectory,
 } from "./nbody.ts";
 
 /** One split: `count` simulations of `nBodies` bodies in `dim` dimensions, row-major. */
@@ -59,6 +61,18 @@ export interface NBodyDatasetOptions {
   frameT?: number;
   /** Simulator options (defaults: the reference's `ChargedParticlesSim`, T = 5000, every 100). */
   sim?: ChargedParticlesOptions;
+  /**
+   * The random stream: `"own"` (default; our xoshiro128**, `Random`) or `"numpy"` (NumPy's legacy
+   * stream, `NumpyRandom`, drawn call for call as the reference generator does, so that seed 43
+   * with `drawnTrain` 10,000 gives the reference's own `nbody_small` set).
+   */
+  stream?: "own" | "numpy";
+  /**
+   * Training simulations drawn before the validation ones (default `train`); the first `train`
+   * are kept, the rest only advance the stream. The reference draws 10,000 and its loader keeps
+   * 3,000.
+   */
+  drawnTrain?: number;
 }
 
 /** Every parameter of a generated data set (what the cache name hashes). */
@@ -79,6 +93,10 @@ export interface NBodyGeneratedParams {
   frameT: number;
   /** Simulator options, defaults filled in. */
   sim: ChargedParticlesConfig;
+  /** `"numpy"` for NumPy's stream; absent for our own (so that older caches keep their names). */
+  stream?: "numpy";
+  /** Training simulations drawn, when more than `train` are. */
+  drawnTrain?: number;
 }
 
 /** Where a data set read from the reference generator's files came from. */
@@ -154,6 +172,23 @@ export function resolveNBodyParams(options: NBodyDatasetOptions = {}): NBodyGene
       throw new Error(`nbody dataset: ${k} = ${p[k]}, expected an integer ≥ 0`);
     }
   }
+  const stream = options.stream ?? "own";
+  if (stream !== "own" && stream !== "numpy") {
+    throw new Error(`nbody dataset: stream = ${JSON.stringify(stream)}, expected "own" or "numpy"`);
+  }
+  if (stream === "numpy") {
+    p.stream = "numpy";
+    if (p.seed > 0xffffffff) {
+      throw new Error(`nbody dataset: seed = ${p.seed}, NumPy's stream takes seeds below 2^32`);
+    }
+  }
+  const drawn = options.drawnTrain ?? p.train;
+  if (!Number.isInteger(drawn) || drawn < p.train) {
+    throw new Error(
+      `nbody dataset: drawnTrain = ${drawn}, expected an integer ≥ train (${p.train})`,
+    );
+  }
+  if (drawn > p.train) p.drawnTrain = drawn;
   checkFrames(p.frame0, p.frameT, sim.steps / sim.sampleFreq - 1, "nbody dataset");
   return p;
 }
@@ -198,23 +233,26 @@ export function generateNBodyDataset(
 ): NBodyDataset {
   const params = resolveNBodyParams(options);
   const { nBodies, dim } = params.sim;
-  const rng = new Random(params.seed);
+  const numpy = params.stream === "numpy";
+  const rng: RandomStream = numpy ? new NumpyRandom(params.seed) : new Random(params.seed);
   const total = params.train + params.val + params.test;
   const per = nBodies * dim;
   let done = 0;
-  const make = (count: number): NBodySplit => {
+  const make = (count: number, skipAfter = 0): NBodySplit => {
     const s = emptySplit(count, nBodies, dim);
     for (let k = 0; k < count; k++) {
-      const t = sampleTrajectory(rng, params.sim);
+      const t = sampleTrajectory(rng, params.sim, numpy);
       s.x0.set(t.loc.subarray(params.frame0 * per, (params.frame0 + 1) * per), k * per);
       s.v0.set(t.vel.subarray(params.frame0 * per, (params.frame0 + 1) * per), k * per);
       s.xT.set(t.loc.subarray(params.frameT * per, (params.frameT + 1) * per), k * per);
       s.charges.set(t.charges, k * nBodies);
       onProgress?.(++done, total);
     }
+    for (let k = 0; k < skipAfter; k++) skipTrajectory(rng, params.sim);
     return s;
   };
-  const train = make(params.train), val = make(params.val), test = make(params.test);
+  const train = make(params.train, (params.drawnTrain ?? params.train) - params.train);
+  const val = make(params.val), test = make(params.test);
   return { params, splits: { train, val, test } };
 }
 

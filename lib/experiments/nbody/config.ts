@@ -87,6 +87,21 @@ export const nbodySchema: Schema = {
       },
       targetFrame: { type: "number", default: 40, integer: true, min: 1, doc: "frame to predict" },
       seed: { type: "number", default: 43, integer: true, min: 0, doc: "seed of the simulator" },
+      stream: {
+        type: "string",
+        default: "own",
+        enum: ["own", "numpy"],
+        doc: "the simulator's random stream: our own, or NumPy's legacy stream drawn as the " +
+          "reference generator draws it (seed 43 with drawnTrain 10000: the reference's data set)",
+      },
+      drawnTrain: {
+        type: "nullableNumber",
+        default: null,
+        integer: true,
+        min: 1,
+        doc: "training simulations drawn before validation; the first data.train are kept " +
+          "(null: data.train; the reference draws 10000)",
+      },
       cacheDir: {
         type: "string",
         default: ".cache/nbody",
@@ -257,6 +272,8 @@ export interface NBodyConfig {
     inputFrame: number;
     targetFrame: number;
     seed: number;
+    stream: "own" | "numpy";
+    drawnTrain: number | null;
     cacheDir: string;
   };
   train: {
@@ -306,6 +323,15 @@ export function checkNBodyConfig(cfg: NBodyConfig, where: string): void {
     throw new Error(
       `${where}: data.targetFrame (${d.targetFrame}) must come after data.inputFrame (${d.inputFrame})`,
     );
+  }
+  if (d.drawnTrain !== null && d.drawnTrain < d.train) {
+    throw new Error(
+      `${where}: data.drawnTrain (${d.drawnTrain}) is smaller than data.train (${d.train}); ` +
+        "it counts the training simulations drawn, of which the first data.train are kept",
+    );
+  }
+  if (d.stream === "numpy" && d.seed > 0xffffffff) {
+    throw new Error(`${where}: data.seed (${d.seed}) must be below 2^32 with data.stream "numpy"`);
   }
   if (d.source === "reference" && !d.path) {
     throw new Error(

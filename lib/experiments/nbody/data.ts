@@ -50,6 +50,8 @@ export async function loadNBodyData(cfg: NBodyConfig, quiet: boolean): Promise<N
       frame0: d.inputFrame,
       frameT: d.targetFrame,
       sim: { nBodies: d.bodies, dim: d.dim, steps: d.steps, sampleFreq: d.sampleFreq },
+      stream: d.stream,
+      drawnTrain: d.drawnTrain ?? d.train,
     },
     d.cacheDir,
     quiet,

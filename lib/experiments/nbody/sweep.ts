@@ -77,6 +77,7 @@ export async function runNBodySweep(cfg: NBodyConfig, o: RunOptions): Promise<Sw
         steps: cfg.data.steps,
         sampleFreq: sw.trainSampleFreq,
       },
+      stream: cfg.data.stream,
     },
     cfg.data.cacheDir,
     o.quiet,
