@@ -19,9 +19,10 @@
  * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
  *
  * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
- * [--no-torch] [--torch-device cpu|cuda] [--rounds R] [--profile]`. `--rounds R` times ours, then
- * PyTorch's, R times over and reports the median of the rounds (both sides sampled over the same
- * minutes on a shared machine; the per-round step ratios are printed too). `--profile` adds, per model, the GPU time
+ * [--no-torch] [--torch-device cpu|cuda] [--rounds R] [--profile]`. `--rounds R` times ours and
+ * PyTorch's R times over, in alternating order (ours first in rounds 1, 3 …), and reports the
+ * median of the rounds (both sides sampled over the same minutes on a shared machine; the
+ * per-round step ratios are printed too). `--profile` adds, per model, the GPU time
  * of each kernel over 5 training steps (GPU timestamps, see `setProfiling`; not used for the
  * step figures). With `--torch-device cuda` (a machine with an NVIDIA
  * GPU and PyTorch built for CUDA) the PyTorch rows run on the GPU, one row per model, and the
@@ -638,12 +639,21 @@ await Deno.writeFile(`${dir}/inputs.npz`, writeNpz(inputs));
 
 const graphs = new BatchGraphs(NBODY.bodies);
 const shapes: Record<string, Workload["shape"] & { batch: string }> = {};
-// Each round times ours, then PyTorch's, for every model; with several rounds the table takes the
-// median of the rounds' figures, so that both sides are sampled over the same minutes.
+// Each round times ours and PyTorch's for every model: ours first in even rounds, PyTorch first in
+// odd ones (its exchange files are the first round's: the weights are seeded), so that a drift of
+// the machine's load does not always favour the same side; with several rounds the table takes the
+// median of the rounds' figures, both sides sampled over the same minutes.
 const oursRounds: Row[][] = [];
 const torchRounds: TorchReport[] = [];
+const timeTorch = async () => {
+  if (!python) return;
+  console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
+  torchRounds.push(await runTorch(python, dir, models, steps, qm9Steps, torchDevice));
+};
 for (let round = 0; round < rounds; round++) {
   if (rounds > 1) console.error(`round ${round + 1} of ${rounds}`);
+  const torchFirst = round % 2 === 1;
+  if (torchFirst) await timeTorch();
   const rows: Row[] = [];
   for (const name of models) {
     const w = name === "qm9"
@@ -669,10 +679,7 @@ for (let round = 0; round < rounds; round++) {
     endStep();
   }
   oursRounds.push(rows);
-  if (python) {
-    console.error(`PyTorch: ${python} bench/torch/bench_nbody.py …`);
-    torchRounds.push(await runTorch(python, dir, models, steps, qm9Steps, torchDevice));
-  }
+  if (!torchFirst) await timeTorch();
 }
 graphs.dispose();
 const rows = models.map((name) =>
@@ -764,7 +771,8 @@ const notes = [
 ];
 if (rounds > 1) {
   notes.push(
-    `rounds: ${rounds}, each ours then PyTorch; the table gives the median of the rounds' ` +
+    `rounds: ${rounds}, ours first in odd-numbered rounds, PyTorch first in even-numbered ones; ` +
+      "the table gives the median of the rounds' " +
       "fwd, step and epoch figures (per-round step ratios below).",
   );
 }
