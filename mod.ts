@@ -129,7 +129,7 @@ export {
   mseLoss,
   type Reduction,
 } from "./lib/gpu/kernels/losses.ts";
-export { clamp, unary } from "./lib/gpu/kernels/elementwise.ts";
+export { clamp, clampedMul, unary } from "./lib/gpu/kernels/elementwise.ts";
 export { rowSum } from "./lib/gpu/kernels/reduce.ts";
 export { Random, type RandomStream } from "./lib/random.ts";
 export { NumpyRandom } from "./lib/sim/numpy_random.ts";

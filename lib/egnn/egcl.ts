@@ -13,7 +13,7 @@ import type { Tensor } from "../gpu/tensor.ts";
 import {
   activation,
   add,
-  clamp,
+  clampedMul,
   mapInto,
   mul,
   scale,
@@ -232,8 +232,7 @@ export class EGCL {
         o.tanh ? "tanh" : "none",
       );
       if (o.tanh && o.coordsRange !== 1) phi = scale(phi, o.coordsRange);
-      let trans = mul(diff, phi);
-      if (o.clampMessages) trans = clamp(trans, -100, 100);
+      const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
       let agg = o.coordsAgg === "mean"
         ? segmentMean(trans, graph.incoming)
         : segmentSum(trans, graph.incoming);

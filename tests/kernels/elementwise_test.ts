@@ -6,6 +6,7 @@ import {
   add,
   backward,
   clamp,
+  clampedMul,
   concat,
   endStep,
   fromArray,
@@ -217,6 +218,38 @@ Deno.test("clamp: forward and gradient match the float64 reference (67×3, [−0
   });
   assert.ok(r.grads[0]![0] !== 0 && r.grads[0]![1] !== 0, "x = lo and x = hi take the gradient");
 });
+
+// (A scalar b is supported too, but every finite-difference step of it moves all 123 products,
+// some across a bound: not checkable this way.)
+for (const [bc, bShape] of [["same", [41, 3]], ["column", [41, 1]], ["row", [3]]] as const) {
+  Deno.test(`clampedMul: clamp(a ⊙ b) in one pass matches clamp(mul) in float64 (41×3, b ${bc})`, async () => {
+    const rng = new Random(16 + bShape.length);
+    const lo = -0.6, hi = 0.9, cols = 3;
+    const bSize = (bShape as readonly number[]).reduce((x, y) => x * y, 1);
+    const a = rng.normals(41 * 3), b = rng.normals(bSize, 1.5);
+    // Products exactly at the bounds (b = 0.5: exact in float32 too) pass the gradient, as in
+    // PyTorch's clamp: a[0]·b = lo, a[4]·b = hi.
+    const bAt = (i: number) =>
+      bc === "same" ? i : bc === "column" ? Math.floor(i / cols) : i % cols;
+    b[bAt(0)] = 0.5;
+    b[bAt(4)] = 0.5;
+    a[0] = 2 * lo;
+    a[4] = 2 * hi;
+    const product = (x: Float64Array, y: Float64Array) => binaryForward("mul", x, y, bc, cols);
+    const r = await checkOp({
+      name: `clampedMul b ${bc}`,
+      inputs: [{ name: "a", data: a, shape: [41, 3] }, { name: "b", data: b, shape: [...bShape] }],
+      gpu: ([x, y]) => clampedMul(x, y, lo, hi),
+      forward: ([x, y]) => clampForward(product(x, y), lo, hi),
+      backward: ([x, y], dout) => {
+        const g = binaryBackward("mul", x, y, bc, cols, clampBackward(product(x, y), dout, lo, hi));
+        return [g.da, g.db];
+      },
+      kinks: ([x, y]) => product(x, y).map((p) => (p - lo) * (p - hi)),
+    });
+    assert.ok(r.grads[0]![0] !== 0 && r.grads[0]![4] !== 0, "products at the bounds pass");
+  });
+}
 
 Deno.test("unary: a WGSL function and its derivative, 1/(√(r²+ε)+1), match the reference", async () => {
   const rng = new Random(15);

@@ -12,7 +12,7 @@
 
 import { ParameterSet } from "../../gpu/parameters.ts";
 import type { Tensor } from "../../gpu/tensor.ts";
-import { add, clamp, mul, scale, sub, unary } from "../../gpu/kernels/elementwise.ts";
+import { add, clampedMul, mul, scale, sub, unary } from "../../gpu/kernels/elementwise.ts";
 import { gatherRows, segmentMean } from "../../gpu/kernels/segment.ts";
 import { concat } from "../../gpu/kernels/columns.ts";
 import { rowSquaredNorm } from "../../gpu/kernels/rownorm.ts";
@@ -81,8 +81,7 @@ export class RadialFieldLayer {
       applyDense(this.phi[0], parts.length > 1 ? concat(parts) : dist, "silu"),
       this.o.velocity ? "tanh" : "none",
     );
-    let m = mul(diff, phi);
-    if (this.o.clampMessages) m = clamp(m, -100, 100);
+    const m = this.o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
     let out = add(x, segmentMean(m, graph.incoming));
     if (this.velMlp) {
       if (!velNorm || !vel) throw new Error("RadialFieldLayer: velocity variant needs vel");

@@ -360,6 +360,64 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   return out;
 }
 
+/**
+ * `clamp(a ⊙ b, lo, hi)` in one pass, b broadcast as in {@linkcode mul}: eq. 4's clamped
+ * coordinate messages (x_i − x_j)·φx(m_ij), the reference's `torch.clamp(trans, -100, 100)`. The
+ * same values as `clamp(mul(a, b), lo, hi)`, one dispatch instead of two each way; the gradient is
+ * zero where the product was clipped (bounds included in the pass-through, as in PyTorch).
+ *
+ * @param a the left factor
+ * @param b the right factor (same shape, a row, a column or a scalar)
+ * @param lo the lower bound
+ * @param hi the upper bound
+ * @returns a temporary of a's shape
+ * @example Products 6 and −1.5 clamped to [−1, 5]
+ * ```ts
+ * import { clampedMul, fromArray, getGpu, read } from "../../../mod.ts";
+ * await getGpu();
+ * const y = clampedMul(fromArray([2, -0.5], [2, 1]), fromArray([3, 3], [2, 1]), -1, 5);
+ * console.log(await read(y)); // Float32Array [5, -1]
+ * ```
+ */
+export function clampedMul(a: Tensor, b: Tensor, lo: number, hi: number): Tensor {
+  const bc = broadcastOf(a, b, "clampedMul");
+  const l = wgslFloat(lo), h = wgslFloat(hi);
+  const out = empty(a.shape);
+  mapInto(`clamp(av * bv, ${l}, ${h})`, out, a, b, a, { bBroadcast: bc });
+  if (needsGrad(a, b)) {
+    recordOp("clampedMul", out, () => {
+      const d = gradOf(out)!;
+      // av = dOut, bv = b (broadcast), cv = a: the product passes where it was not clipped.
+      const inside = `(cv * bv >= ${l} && cv * bv <= ${h})`;
+      if (a.requiresGrad) {
+        const s = gradSlot(a);
+        mapInto(`select(0.0, av * bv, ${inside})`, s.grad, d, b, a, {
+          bBroadcast: bc,
+          accumulate: s.accumulate,
+        });
+      }
+      if (b.requiresGrad) {
+        const s = gradSlot(b);
+        const expr = `select(0.0, av * cv, ${inside})`;
+        if (bc === "same") {
+          mapInto(expr, s.grad, d, b, a, { accumulate: s.accumulate });
+          return;
+        }
+        const tmp = empty(d.shape);
+        mapInto(expr, tmp, d, b, a, { bBroadcast: bc });
+        if (bc === "column") {
+          const cols = d.shape[1];
+          rowSum(tmp, s.grad, d.size / cols, cols, s.accumulate);
+        } else {
+          const cols = bc === "scalar" ? 1 : b.size;
+          columnSum(tmp.reshape([d.size / cols, cols]), s.grad, d.size / cols, cols, s.accumulate);
+        }
+      }
+    });
+  }
+  return out;
+}
+
 function wgslFloat(v: number): string {
   if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
   const t = String(v);
