@@ -176,17 +176,27 @@ function broadcastOf(a: Tensor, b: Tensor, op: string): Broadcast {
   throw new Error(`${op}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
 }
 
-/** Adds `scale·dOut` (reduced over broadcast rows if needed) into t's gradient. */
-function addGrad(t: Tensor, dOut: Tensor, bc: Broadcast, factorExpr = "av", factor?: Tensor) {
+/**
+ * Adds the per-element gradient `expr(av = dOut, bv = b, cv = c)` into t's gradient, reduced over
+ * the axis t was broadcast along (`bc`); `bBroadcast` is how `b` itself is read.
+ */
+function addGrad(
+  t: Tensor,
+  dOut: Tensor,
+  bc: Broadcast,
+  expr = "av",
+  b: Tensor = dOut,
+  c: Tensor = dOut,
+  bBroadcast: Broadcast = "same",
+) {
   const s = gradSlot(t);
-  const expr = factorExpr;
   if (bc === "same") {
-    mapInto(expr, s.grad, dOut, factor ?? dOut, dOut, { accumulate: s.accumulate });
+    mapInto(expr, s.grad, dOut, b, c, { bBroadcast, accumulate: s.accumulate });
     return;
   }
   // Reduce the broadcast axis: materialise the per-element gradient, then sum it.
   const tmp = empty(dOut.shape);
-  mapInto(expr, tmp, dOut, factor ?? dOut, dOut);
+  mapInto(expr, tmp, dOut, b, c, { bBroadcast });
   if (bc === "column") {
     const cols = dOut.shape[1];
     rowSum(tmp, s.grad, dOut.size / cols, cols, s.accumulate);
@@ -389,30 +399,8 @@ export function clampedMul(a: Tensor, b: Tensor, lo: number, hi: number): Tensor
       const d = gradOf(out)!;
       // av = dOut, bv = b (broadcast), cv = a: the product passes where it was not clipped.
       const inside = `(cv * bv >= ${l} && cv * bv <= ${h})`;
-      if (a.requiresGrad) {
-        const s = gradSlot(a);
-        mapInto(`select(0.0, av * bv, ${inside})`, s.grad, d, b, a, {
-          bBroadcast: bc,
-          accumulate: s.accumulate,
-        });
-      }
-      if (b.requiresGrad) {
-        const s = gradSlot(b);
-        const expr = `select(0.0, av * cv, ${inside})`;
-        if (bc === "same") {
-          mapInto(expr, s.grad, d, b, a, { accumulate: s.accumulate });
-          return;
-        }
-        const tmp = empty(d.shape);
-        mapInto(expr, tmp, d, b, a, { bBroadcast: bc });
-        if (bc === "column") {
-          const cols = d.shape[1];
-          rowSum(tmp, s.grad, d.size / cols, cols, s.accumulate);
-        } else {
-          const cols = bc === "scalar" ? 1 : b.size;
-          columnSum(tmp.reshape([d.size / cols, cols]), s.grad, d.size / cols, cols, s.accumulate);
-        }
-      }
+      if (a.requiresGrad) addGrad(a, d, "same", `select(0.0, av * bv, ${inside})`, b, a, bc);
+      if (b.requiresGrad) addGrad(b, d, bc, `select(0.0, av * cv, ${inside})`, b, a, bc);
     });
   }
   return out;
