@@ -14,6 +14,7 @@
 import { formatOptions, type OptionSpec, parseCommandLine } from "./lib/cli/args.ts";
 import { getGpu } from "./lib/gpu/device.ts";
 import { autotuneKernelProfile, formatAutotuneTable, tunedEntryOf } from "./lib/gpu/autotune.ts";
+import { wholeLayerTrial } from "./lib/egnn/egcl_trial.ts";
 import { describeKernelProfile, profileLabel, resultAdapterLabel } from "./lib/gpu/tuning.ts";
 import { tuningCachePath, writeTunedEntry } from "./lib/gpu/tuning_cache.ts";
 import { loadConfig, resolveConfigPath } from "./lib/config/load.ts";
@@ -263,7 +264,10 @@ async function check(args: ReturnType<typeof parseCommandLine>): Promise<number>
 }
 
 async function tune(dryRun: boolean): Promise<number> {
-  const r = await autotuneKernelProfile({ onProgress: (l) => console.error(l) });
+  await getGpu();
+  const layerTrial = wholeLayerTrial();
+  const r = await autotuneKernelProfile({ onProgress: (l) => console.error(l), layerTrial })
+    .finally(() => layerTrial.dispose());
   console.log(formatAutotuneTable(r));
   const path = tuningCachePath((name) => Deno.env.get(name));
   if (dryRun || !path) {

@@ -81,6 +81,8 @@ export {
   type AutotuneResult,
   type CandidateTiming,
   formatAutotuneTable,
+  type LayerTiming,
+  type LayerTrial,
   relativeError,
   tunedEntryOf,
   TUNING_CANDIDATES,
@@ -146,7 +148,8 @@ export {
 } from "./lib/egnn/graph.ts";
 export { type DeviceGraph, uploadGraph } from "./lib/egnn/device_graph.ts";
 export { applyDense, type Dense, dense, type DenseOptions } from "./lib/egnn/nn.ts";
-export { EGCL, type EGCLInput, type EGCLOptions } from "./lib/egnn/egcl.ts";
+export { EGCL, type EGCLInput, type EGCLOptions, egclSwitches } from "./lib/egnn/egcl.ts";
+export { type DisposableLayerTrial, wholeLayerTrial } from "./lib/egnn/egcl_trial.ts";
 export { EGNN, type EGNNOptions, EGNNVel, type EGNNVelOptions } from "./lib/egnn/egnn.ts";
 export { GCL, type GCLOptions, GNN, type GNNOptions } from "./lib/egnn/baselines/gnn.ts";
 export {

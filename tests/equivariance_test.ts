@@ -17,8 +17,12 @@
 // spread of the expected output, max |x_out − mean(x_out)| (a translation-free scale: |g| does
 // not loosen the bound); for features, max |got − expected| / max |expected|. Bound 1e-4.
 //
+// The same checks run on the whole-layer EGCL kernel (lib/gpu/kernels/egcl_layer.ts) in n = 3, 8.
+//
 // Set EGNN_TEST_REPORT=1 to print every measured error.
 import assert from "node:assert/strict";
+import { egclSwitches } from "../lib/egnn/egcl.ts";
+import { pendingCount } from "../lib/gpu/commands.ts";
 import {
   Adam,
   type DeviceGraph,
@@ -343,6 +347,32 @@ for (const n of DIMS) {
         const { reads, check } = recordChecks(e, d, models(n, rng));
         check(await readMany(reads));
       } finally {
+        d.dispose();
+        resetTape();
+        endStep();
+      }
+    },
+  );
+}
+
+for (const n of [3, 8]) {
+  Deno.test(
+    `the whole-layer EGCL kernel (one dispatch per layer) is E(${n})- and permutation-equivariant`,
+    async () => {
+      await getGpu();
+      const rng = new Random(200 + n);
+      const e = makeBatch(n, rng);
+      const d = upload(e);
+      egclSwitches.wholeLayer = true;
+      try {
+        const list = models(n, rng);
+        const before = pendingCount();
+        const { reads, check } = recordChecks(e, d, list);
+        // 3 models × 4 layers, one dispatch each, plus embeddings: far fewer than per-op (~200).
+        assert.ok(pendingCount() - before < 40, `${pendingCount() - before} commands`);
+        check(await readMany(reads));
+      } finally {
+        egclSwitches.wholeLayer = "auto";
         d.dispose();
         resetTape();
         endStep();

@@ -10,6 +10,10 @@
 
 import type { ParameterSet } from "../gpu/parameters.ts";
 import type { Tensor } from "../gpu/tensor.ts";
+import { needsGrad } from "../gpu/tape.ts";
+import { gpuSync } from "../gpu/device.ts";
+import { kernelProfile } from "../gpu/tuning.ts";
+import { egclLayerForward, type EGCLLayerWeights } from "../gpu/kernels/egcl_layer.ts";
 import {
   activation,
   add,
@@ -30,6 +34,12 @@ import { empty } from "../gpu/tensor.ts";
 import { applyDense, type Dense, dense } from "./nn.ts";
 import type { DeviceGraph } from "./device_graph.ts";
 import type { Random } from "../random.ts";
+
+/**
+ * Whether an EGCL pass without gradients runs as one whole-layer dispatch: `"auto"` (default) as
+ * the adapter's kernel profile says (`wholeLayerForward`), or always / never (tests, benches).
+ */
+export const egclSwitches: { wholeLayer: "auto" | boolean } = { wholeLayer: "auto" };
 
 /** Options of an EGCL; defaults are the reference's as its experiments call it. */
 export interface EGCLOptions {
@@ -116,7 +126,12 @@ export class EGCL {
    * (`edge_mlp.0`, `edge_mlp.2`, `node_mlp.0`, `node_mlp.2`, `coord_mlp.0`, `coord_mlp.2`,
    * `att_mlp.0`, `coord_mlp_vel.0`, `coord_mlp_vel.2`).
    */
-  constructor(ps: ParameterSet, prefix: string, options: EGCLOptions, rng: Random) {
+  constructor(
+    private readonly ps: ParameterSet,
+    prefix: string,
+    options: EGCLOptions,
+    rng: Random,
+  ) {
     const o = this.options = {
       edgesInD: 0,
       nodesAttDim: 0,
@@ -188,8 +203,79 @@ export class EGCL {
     return activation(add(add(fromReceiver, fromSender), fromEdge), act);
   }
 
+  /** The layer's parameter tensors. */
+  private parameterTensors(): Tensor[] {
+    const layers = [
+      ...this.edgeMlp,
+      ...this.nodeMlp,
+      ...(this.coordMlp ?? []),
+      ...(this.attMlp ? [this.attMlp] : []),
+      ...(this.velMlp ?? []),
+    ];
+    return layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight]));
+  }
+
+  /**
+   * Whether this pass runs as one `egcl_layer_forward` dispatch: only where no gradient is
+   * recorded, and as `egclSwitches.wholeLayer` says (by default where the adapter's profile
+   * says it wins).
+   */
+  private runsWholeLayer(input: EGCLInput): boolean {
+    const mode = egclSwitches.wholeLayer;
+    if (mode === false) return false;
+    if (needsGrad(input.h, input.x, input.vel, input.edgeAttr, ...this.parameterTensors())) {
+      return false;
+    }
+    if (gpuSync().info.maxStorageBuffersPerShaderStage < 10) return false;
+    return mode === true || kernelProfile().wholeLayerForward;
+  }
+
+  /** The forward pass as one dispatch (egcl_layer.ts); the same values up to float rounding. */
+  private forwardWholeLayer(input: EGCLInput): { h: Tensor; x: Tensor } {
+    const o = this.options;
+    const at = (t: Tensor | null | undefined) => (t ? t.offset / 4 : -1);
+    const pair = (l: Dense | null | undefined): [number, number] => [at(l?.weight), at(l?.bias)];
+    const weights: EGCLLayerWeights = {
+      edge0: pair(this.edgeMlp[0]),
+      edge1: pair(this.edgeMlp[1]),
+      node0: pair(this.nodeMlp[0]),
+      node1: pair(this.nodeMlp[1]),
+      coord0: pair(this.coordMlp?.[0]),
+      coord1: at(this.coordMlp?.[1].weight),
+      att: pair(this.attMlp),
+      vel0: pair(this.velMlp?.[0]),
+      vel1: pair(this.velMlp?.[1]),
+    };
+    if (o.edgesInD > 0 && !input.edgeAttr) {
+      throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
+    }
+    if (o.nodesAttDim > 0 && !input.nodeAttr) {
+      throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
+    }
+    if (o.velocity && !input.vel) throw new Error("EGCL: velocity layer needs vel");
+    return egclLayerForward(
+      {
+        ...o,
+        coordDim: input.x.shape[1],
+        coordsMean: o.coordsAgg === "mean",
+      },
+      this.ps.flat,
+      weights,
+      input.h,
+      input.x,
+      {
+        ptr: input.graph.incoming.ptr,
+        senders: input.graph.senders.index,
+        edgeAttr: o.edgesInD > 0 ? input.edgeAttr! : null,
+      },
+      o.nodesAttDim > 0 ? input.nodeAttr! : null,
+      o.velocity ? input.vel! : null,
+    );
+  }
+
   /** Applies the layer: returns the new h and x (x unchanged when coordinates are not updated). */
   forward(input: EGCLInput): { h: Tensor; x: Tensor } {
+    if (this.runsWholeLayer(input)) return this.forwardWholeLayer(input);
     const o = this.options;
     const { h, x, graph } = input;
     const act = o.act;

@@ -15,7 +15,7 @@
  */
 
 import { getGpu } from "./device.ts";
-import { empty, endStep, fromArray, read, type Tensor } from "./tensor.ts";
+import { empty, endStep, fromArray, read, readMany, type Tensor } from "./tensor.ts";
 import { submit } from "./commands.ts";
 import { matmul, type MatmulOptions } from "./kernels/matmul.ts";
 import { type KernelProfile, profileLabel, withKernelProfile } from "./tuning.ts";
@@ -23,10 +23,10 @@ import { type TunedEntry, tuningKey } from "./tuning_cache.ts";
 
 /** The profiles compared: uniform products (the CPU adapters' kind) and storage blocks 4, 8, 16. */
 export const TUNING_CANDIDATES: readonly KernelProfile[] = Object.freeze([
-  { name: "cpu", matmulUniform: true, matmulBlock: 16 },
-  { name: "gpu", matmulUniform: false, matmulBlock: 4 },
-  { name: "gpu", matmulUniform: false, matmulBlock: 8 },
-  { name: "gpu", matmulUniform: false, matmulBlock: 16 },
+  { name: "cpu", matmulUniform: true, matmulBlock: 16, wholeLayerForward: false },
+  { name: "gpu", matmulUniform: false, matmulBlock: 4, wholeLayerForward: true },
+  { name: "gpu", matmulUniform: false, matmulBlock: 8, wholeLayerForward: true },
+  { name: "gpu", matmulUniform: false, matmulBlock: 16, wholeLayerForward: true },
 ]);
 
 /** Options of {@linkcode autotuneKernelProfile}. */
@@ -43,6 +43,34 @@ export interface AutotuneOptions {
   tolerance?: number;
   /** Called with a line of progress. */
   onProgress?: (line: string) => void;
+  /**
+   * An EGCL forward pass recorded with the whole-layer kernel on or off (lib/egnn/egcl_trial.ts):
+   * under the winning product profile the two take turns, must agree within `tolerance`, and the
+   * faster sets the profile's `wholeLayerForward`. Without it the candidate's own value stays.
+   */
+  layerTrial?: LayerTrial;
+}
+
+/** A forward pass to time with and without the whole-layer EGCL kernel. */
+export interface LayerTrial {
+  /** What it runs, in words. */
+  label: string;
+  /** Records the pass (without gradients) in the given form; returns its outputs. */
+  record(whole: boolean): Tensor[];
+}
+
+/** The whole-layer kernel's measurement. */
+export interface LayerTiming {
+  /** The trial's label. */
+  label: string;
+  /** Median ms per round, per-op layers. */
+  perOpMs: number;
+  /** Median ms per round, one dispatch per layer. */
+  wholeMs: number;
+  /** Largest difference of the two passes' outputs, relative to max(1, |per-op value|). */
+  maxError: number;
+  /** Whether that is within tolerance (a wrong whole-layer kernel is never chosen). */
+  correct: boolean;
 }
 
 /** One candidate's measurement. */
@@ -73,6 +101,13 @@ export interface AutotuneResult {
   workload: string;
   /** Timed rounds per candidate. */
   rounds: number;
+  /** The whole-layer kernel against the per-op layer (with `layerTrial`). */
+  layer: LayerTiming | null;
+}
+
+/** A candidate in words, its products only (the whole-layer choice is timed on its own). */
+function productsLabel(p: KernelProfile): string {
+  return profileLabel({ ...p, wholeLayerForward: false });
 }
 
 /** Seeded values in [−1, 1). */
@@ -215,7 +250,7 @@ export async function autotuneKernelProfile(
       for (const w of works) err = Math.max(err, await w.check());
       errors.push(err);
       options.onProgress?.(
-        `${profileLabel(c)}: first round ${ms.toFixed(0)} ms (compiles), error ${
+        `${productsLabel(c)}: first round ${ms.toFixed(0)} ms (compiles), error ${
           err.toExponential(1)
         }`,
       );
@@ -227,7 +262,7 @@ export async function autotuneKernelProfile(
     }
     const timings = candidates.map((profile, i): CandidateTiming => ({
       profile,
-      label: profileLabel(profile),
+      label: productsLabel(profile),
       msPerRound: median(samples[i]),
       maxError: errors[i],
       correct: errors[i] <= tolerance,
@@ -239,15 +274,66 @@ export async function autotuneKernelProfile(
           ` (errors ${timings.map((t) => t.maxError.toExponential(1)).join(", ")})`,
       );
     }
-    const best = ok.reduce((a, b) => (b.msPerRound < a.msPerRound ? b : a)).profile;
-    const workload = `${calls}× {x·W+b→SiLU, dZ·Wᵀ, Xᵀ·dZ} at ` +
+    let best = ok.reduce((a, b) => (b.msPerRound < a.msPerRound ? b : a)).profile;
+    let workload = `${calls}× {x·W+b→SiLU, dZ·Wᵀ, Xᵀ·dZ} at ` +
       shapes.map((s) => s.join("×")).join(", ") + " (M×K×N) per round";
-    return { adapter: info.description, key: tuningKey(info), best, timings, workload, rounds };
+    let layer: LayerTiming | null = null;
+    if (options.layerTrial) {
+      layer = await timeLayerTrial(options.layerTrial, best, rounds, tolerance, options.onProgress);
+      const wins = layer.correct && layer.wholeMs < layer.perOpMs;
+      best = { ...best, wholeLayerForward: wins };
+      workload += `; ${layer.label}`;
+    }
+    return {
+      adapter: info.description,
+      key: tuningKey(info),
+      best,
+      timings,
+      workload,
+      rounds,
+      layer,
+    };
   } finally {
     for (const w of works) w.dispose();
     probe.dispose();
     endStep();
   }
+}
+
+/** Times a layer trial per-op and whole-layer in turns under `profile`; checks they agree. */
+async function timeLayerTrial(
+  trial: LayerTrial,
+  profile: KernelProfile,
+  rounds: number,
+  tolerance: number,
+  onProgress?: (line: string) => void,
+): Promise<LayerTiming> {
+  const round = (whole: boolean) =>
+    withKernelProfile(profile, async () => {
+      const t0 = performance.now();
+      const outs = trial.record(whole);
+      const values = await readMany(outs);
+      endStep();
+      return { ms: performance.now() - t0, values };
+    });
+  const perOp = await round(false), whole = await round(true); // compile; not counted
+  let maxError = 0;
+  perOp.values.forEach((v, i) => {
+    maxError = Math.max(maxError, relativeError(whole.values[i], v));
+  });
+  onProgress?.(`whole-layer EGCL: first rounds (compile), error ${maxError.toExponential(1)}`);
+  const perOpMs: number[] = [], wholeMs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    perOpMs.push((await round(false)).ms);
+    wholeMs.push((await round(true)).ms);
+  }
+  return {
+    label: trial.label,
+    perOpMs: median(perOpMs),
+    wholeMs: median(wholeMs),
+    maxError,
+    correct: maxError <= tolerance,
+  };
 }
 
 /**
@@ -261,7 +347,15 @@ export function tunedEntryOf(r: AutotuneResult): TunedEntry {
     profile: r.best,
     tunedAt: new Date().toISOString(),
     workload: r.workload,
-    msPerRound: Object.fromEntries(r.timings.map((t) => [t.label, t.msPerRound])),
+    msPerRound: Object.fromEntries([
+      ...r.timings.map((t) => [t.label, t.msPerRound]),
+      ...(r.layer
+        ? [["EGCL forward, per-op", r.layer.perOpMs], [
+          "EGCL forward, whole layer",
+          r.layer.wholeMs,
+        ]]
+        : []),
+    ]),
   };
 }
 
@@ -273,14 +367,27 @@ export function tunedEntryOf(r: AutotuneResult): TunedEntry {
  */
 export function formatAutotuneTable(r: AutotuneResult): string {
   const rows = r.timings.map((t) =>
-    `${t.profile === r.best ? "*" : " "} ${t.label.padEnd(42)} ${
+    `${productsLabel(t.profile) === productsLabel(r.best) ? "*" : " "} ${t.label.padEnd(44)} ${
       t.msPerRound.toFixed(2).padStart(10)
     } ${t.maxError.toExponential(1).padStart(9)}  ${t.correct ? "ok" : "WRONG"}`
   );
   return [
     `adapter: ${r.adapter}`,
     `workload: ${r.workload}; median of ${r.rounds} rounds`,
-    `  ${"candidate".padEnd(42)} ${"ms/round".padStart(10)} ${"error".padStart(9)}`,
+    `  ${"candidate".padEnd(44)} ${"ms/round".padStart(10)} ${"error".padStart(9)}`,
     ...rows,
+    ...(r.layer
+      ? [
+        `EGCL forward without gradients (${r.layer.label}), ms/round:`,
+        `${r.best.wholeLayerForward ? " " : "*"} ${"per-op layers".padEnd(44)} ${
+          r.layer.perOpMs.toFixed(2).padStart(10)
+        }`,
+        `${r.best.wholeLayerForward ? "*" : " "} ${
+          "one whole-layer dispatch per layer".padEnd(44)
+        } ${r.layer.wholeMs.toFixed(2).padStart(10)} ${
+          r.layer.maxError.toExponential(1).padStart(9)
+        }  ${r.layer.correct ? "ok" : "WRONG"}`,
+      ]
+      : []),
   ].join("\n");
 }

@@ -8,7 +8,9 @@
  * Variants are cached by a key made of the kernel's name and its constants.
  *
  * In the body, `index` (u32) is the global linear invocation index (1-D dispatches larger than
- * 65,535 workgroups are folded into two dimensions), and `params` holds the run-time values
+ * 65,535 workgroups are folded into two dimensions), `groupIndex` the linear index of the
+ * workgroup and `localIndex` the invocation's index inside it (for kernels that share
+ * `var<workgroup>` memory between barriers), and `params` holds the run-time values
  * ("uniforms"). `params` is bound as read-only *storage*, not as a uniform buffer: Mesa 22.3's
  * lavapipe inlines uniform-buffer values used in branches and loops into the shader and
  * recompiles it at every dispatch (only its disk cache makes that bearable: with
@@ -295,8 +297,14 @@ function generate(spec: KernelSpec, constants: Record<string, ConstantValue>): s
   if (functions) out.push(functions);
   out.push(
     `@compute @workgroup_size(${spec.workgroupSize})`,
-    `fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {`,
+    `fn main(`,
+    `  @builtin(global_invocation_id) gid: vec3u,`,
+    `  @builtin(num_workgroups) nwg: vec3u,`,
+    `  @builtin(workgroup_id) wid: vec3u,`,
+    `  @builtin(local_invocation_index) localIndex: u32,`,
+    `) {`,
     `  let index = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;`,
+    `  let groupIndex = wid.x + wid.y * nwg.x;`,
     body,
     `}`,
   );

@@ -34,12 +34,17 @@ export interface KernelProfile {
   readonly matmulUniform: boolean;
   /** Largest block (rows and columns of C, a multiple of 4) per invocation of the storage kernel. */
   readonly matmulBlock: number;
+  /**
+   * Whether an EGCL pass without gradients (evaluation, inference) runs as one whole-layer
+   * dispatch per layer (kernels/egcl_layer.ts) instead of ~15 per-op dispatches.
+   */
+  readonly wholeLayerForward: boolean;
 }
 
 /** The profiles by name. */
 export const KERNEL_PROFILES: Readonly<Record<"cpu" | "gpu", KernelProfile>> = {
-  cpu: { name: "cpu", matmulUniform: true, matmulBlock: 16 },
-  gpu: { name: "gpu", matmulUniform: false, matmulBlock: 4 },
+  cpu: { name: "cpu", matmulUniform: true, matmulBlock: 16, wholeLayerForward: false },
+  gpu: { name: "gpu", matmulUniform: false, matmulBlock: 4, wholeLayerForward: true },
 };
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic render/i;
@@ -189,9 +194,10 @@ export function resultAdapterLabel(
  */
 export function profileLabel(p: KernelProfile): string {
   const b = `${p.matmulBlock}×${p.matmulBlock}`;
+  const whole = p.wholeLayerForward ? ", whole-layer EGCL forward" : "";
   return p.matmulUniform
-    ? `${p.name}: uniform products, storage blocks ${b}`
-    : `${p.name}: storage products, blocks ${b}`;
+    ? `${p.name}: uniform products, storage blocks ${b}${whole}`
+    : `${p.name}: storage products, blocks ${b}${whole}`;
 }
 
 /**

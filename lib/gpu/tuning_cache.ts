@@ -16,11 +16,11 @@
  */
 
 import type { AdapterDescription } from "./device.ts";
-import type { KernelProfile } from "./tuning.ts";
+import { KERNEL_PROFILES, type KernelProfile } from "./tuning.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Version of the tuning procedure and of the kernels it compares; part of every entry's key. */
-export const TUNING_VERSION = 1;
+export const TUNING_VERSION = 2;
 
 /** Version of the file's layout. */
 const FILE_VERSION = 1;
@@ -50,12 +50,12 @@ export interface TuningCacheFile {
  *
  * @param info the adapter (`getGpu().info`)
  * @param denoVersion Deno's version (default the running one)
- * @returns e.g. `llvmpipe (LLVM 15.0.6, 256 bits) | mesa | | vulkan | deno 2.9.6 | tuning 1`
+ * @returns e.g. `llvmpipe (LLVM 15.0.6, 256 bits) | mesa | | vulkan | deno 2.9.6 | tuning 2`
  * @example
  * ```ts
  * import { tuningKey } from "./tuning_cache.ts";
  * const info = { description: "llvmpipe", vendor: "mesa", architecture: "", backendGuess: "vulkan" };
- * console.log(tuningKey(info, "2.9.6")); // llvmpipe | mesa |  | vulkan | deno 2.9.6 | tuning 1
+ * console.log(tuningKey(info, "2.9.6")); // llvmpipe | mesa |  | vulkan | deno 2.9.6 | tuning 2
  * ```
  */
 export function tuningKey(
@@ -110,7 +110,17 @@ function checkProfile(v: unknown, where: string, path: string): KernelProfile {
   if (v.matmulBlock !== 4 && v.matmulBlock !== 8 && v.matmulBlock !== 16) {
     throw bad("matmulBlock", v.matmulBlock, "4, 8 or 16");
   }
-  return { name: v.name, matmulUniform: v.matmulUniform, matmulBlock: v.matmulBlock };
+  // Entries tuned before the whole-layer kernel existed take their kind's default.
+  const wholeLayerForward = v.wholeLayerForward ?? KERNEL_PROFILES[v.name].wholeLayerForward;
+  if (typeof wholeLayerForward !== "boolean") {
+    throw bad("wholeLayerForward", v.wholeLayerForward, "true or false");
+  }
+  return {
+    name: v.name,
+    matmulUniform: v.matmulUniform,
+    matmulBlock: v.matmulBlock,
+    wholeLayerForward,
+  };
 }
 
 /**

@@ -1,9 +1,17 @@
 // The quick autotune (lib/gpu/autotune.ts) and its cache (lib/gpu/tuning_cache.ts): the cache's
 // path, validation and round trip; a tuned profile in force unless the environment overrides it;
-// and a small autotune on the adapter present, every candidate checked against float64 products.
+// and a small autotune on the adapter present, every candidate checked against float64 products,
+// with the whole-layer EGCL forward timed against the per-op layer.
 import assert from "node:assert/strict";
 import { getGpu } from "../../lib/gpu/device.ts";
-import { autotuneKernelProfile, TUNING_CANDIDATES } from "../../lib/gpu/autotune.ts";
+import {
+  autotuneKernelProfile,
+  formatAutotuneTable,
+  tunedEntryOf,
+  TUNING_CANDIDATES,
+} from "../../lib/gpu/autotune.ts";
+import { fromArray } from "../../lib/gpu/tensor.ts";
+import { wholeLayerTrial } from "../../lib/egnn/egcl_trial.ts";
 import {
   describeKernelProfile,
   forgetKernelProfile,
@@ -22,7 +30,12 @@ import {
 } from "../../lib/gpu/tuning_cache.ts";
 
 const LAVAPIPE = { description: "llvmpipe (LLVM 15.0.6, 256 bits)", isFallbackAdapter: true };
-const STORAGE8: KernelProfile = { name: "gpu", matmulUniform: false, matmulBlock: 8 };
+const STORAGE8: KernelProfile = {
+  name: "gpu",
+  matmulUniform: false,
+  matmulBlock: 8,
+  wholeLayerForward: true,
+};
 const entry = (profile: KernelProfile = STORAGE8) => ({
   profile,
   tunedAt: "2026-11-27T00:00:00Z",
@@ -62,7 +75,17 @@ Deno.test("tuning cache: bad files are rejected naming the file and the field", 
     () => parseTuningCache(bad({ ...STORAGE8, name: "tpu" }), "k.json"),
     /profile\.name is "tpu", expected "cpu" or "gpu"/,
   );
+  assert.throws(
+    () => parseTuningCache(bad({ ...STORAGE8, wholeLayerForward: 1 }), "k.json"),
+    /profile\.wholeLayerForward is 1, expected true or false/,
+  );
   assert.deepEqual(parseTuningCache(bad(STORAGE8), "k.json").entries["a | b"].profile, STORAGE8);
+  // An entry from before the whole-layer kernel takes its kind's default.
+  const { wholeLayerForward: _, ...old } = { ...STORAGE8, name: "cpu" as const };
+  assert.equal(
+    parseTuningCache(bad(old), "k.json").entries["a | b"].profile.wholeLayerForward,
+    KERNEL_PROFILES.cpu.wholeLayerForward,
+  );
 });
 
 Deno.test("tuning cache: entries round-trip, other adapters' entries are kept, junk is replaced", async () => {
@@ -97,7 +120,7 @@ Deno.test("tuning cache: the key names adapter, backend, Deno and the tuning ver
   };
   assert.equal(
     tuningKey(info, "2.9.6"),
-    "NVIDIA H100 | nvidia |  | vulkan | deno 2.9.6 | tuning 1",
+    "NVIDIA H100 | nvidia |  | vulkan | deno 2.9.6 | tuning 2",
   );
   assert.notEqual(tuningKey(info, "2.9.6"), tuningKey(info, "2.9.7"));
 });
@@ -125,7 +148,7 @@ Deno.test("tuning: kernelProfile() reads this adapter's entry from EGNN_TUNING_C
     assert.deepEqual(kernelProfile(), STORAGE8);
     assert.match(
       describeKernelProfile(),
-      /storage products, blocks 8×8 \(tuned \(.*kernel-profiles\.json\)\)/,
+      /storage products, blocks 8×8, whole-layer EGCL forward \(tuned \(.*kernel-profiles\.json\)\)/,
     );
     Deno.env.set("EGNN_TUNING_CACHE", "none");
     forgetKernelProfile();
@@ -163,4 +186,41 @@ Deno.test("autotune: every candidate computes the products right; the fastest co
     autotuneKernelProfile({ shapes: [[8, 4, 4]], rounds: 1, calls: 1, tolerance: -1 }),
     /no candidate computed the products within -1/,
   );
+});
+
+Deno.test("autotune: the whole-layer EGCL forward is timed against the per-op layer, checked, and chosen only if faster", async () => {
+  await getGpu();
+  const trial = wholeLayerTrial(2, 3);
+  try {
+    const r = await autotuneKernelProfile({
+      shapes: [[8, 4, 4]],
+      rounds: 2,
+      calls: 1,
+      layerTrial: trial,
+    });
+    assert.ok(r.layer, "the layer was timed");
+    assert.ok(r.layer.correct && r.layer.maxError < 1e-5, `whole-layer error ${r.layer.maxError}`);
+    assert.ok(r.layer.perOpMs > 0 && r.layer.wholeMs > 0);
+    assert.equal(r.best.wholeLayerForward, r.layer.wholeMs < r.layer.perOpMs);
+    const table = formatAutotuneTable(r);
+    assert.match(table, /per-op layers/);
+    assert.match(table, /one whole-layer dispatch per layer/);
+    assert.ok("EGCL forward, whole layer" in tunedEntryOf(r).msPerRound);
+  } finally {
+    trial.dispose();
+  }
+  // A whole-layer pass that disagrees with the per-op one is never chosen.
+  const wrong = {
+    label: "disagreeing",
+    record: (whole: boolean) => [fromArray([whole ? 5 : 1], [1])],
+  };
+  const r = await autotuneKernelProfile({
+    shapes: [[8, 4, 4]],
+    rounds: 1,
+    calls: 1,
+    layerTrial: wrong,
+  });
+  assert.equal(r.layer?.correct, false);
+  assert.equal(r.best.wholeLayerForward, false);
+  assert.match(formatAutotuneTable(r), /WRONG/);
 });
