@@ -19,7 +19,10 @@
  * graphs, per layer), ×3 for a training step (forward, dX, dW). See bench/README.md.
  *
  * Usage: `deno task bench:nbody [--models egnn,gnn,rf,qm9] [--steps N] [--qm9-steps N]
- * [--no-torch] [--torch-device cpu|cuda] [--rounds R] [--profile]`. `--rounds R` times ours and
+ * [--no-torch] [--torch-device cpu|cuda] [--rounds R] [--profile] [--whole-layer auto|on|off]`.
+ * `--whole-layer` sets how the forward column's passes (no gradients) run their EGCLs: one
+ * whole-layer dispatch each (kernels/egcl_layer.ts) or per op; by default as the kernel profile
+ * says (GPUs: whole layer; CPU adapters: per op). `--rounds R` times ours and
  * PyTorch's R times over, in alternating order (ours first in rounds 1, 3 …), and reports the
  * median of the rounds (both sides sampled over the same minutes on a shared machine; the
  * per-round step ratios are printed too). `--profile` adds, per model, the GPU time
@@ -34,6 +37,7 @@
 
 import { getGpu, gpuSync } from "../lib/gpu/device.ts";
 import { describeKernelProfile } from "../lib/gpu/tuning.ts";
+import { egclSwitches } from "../lib/egnn/egcl.ts";
 import { endStep, fromArray, read, type Tensor } from "../lib/gpu/tensor.ts";
 import { profileReport, resetStats, setProfiling, stats, submit } from "../lib/gpu/commands.ts";
 import { noGrad, resetTape } from "../lib/gpu/tape.ts";
@@ -579,6 +583,11 @@ const SPEC = {
     type: "string" as const,
     description: "where PyTorch's rows run: cpu (default; 1 thread and all threads) or cuda",
   },
+  "whole-layer": {
+    type: "string" as const,
+    description: "EGCL forward without gradients as one dispatch per layer: auto (the kernel " +
+      "profile's choice, default), on or off; the fwd column shows it",
+  },
 };
 const args = parseCommandLine(Deno.args, SPEC).options;
 const models = ((args.models as string | undefined) ?? ALL_MODELS.join(",")).split(",")
@@ -601,12 +610,18 @@ if (torchDevice !== "cpu" && torchDevice !== "cuda") {
   throw new Error(`--torch-device: expected cpu or cuda, got ${torchDevice}`);
 }
 const onCuda = torchDevice === "cuda";
+const wholeLayer = (args["whole-layer"] as string | undefined) ?? "auto";
+if (wholeLayer !== "auto" && wholeLayer !== "on" && wholeLayer !== "off") {
+  throw new Error(`--whole-layer: expected auto, on or off, got ${wholeLayer}`);
+}
+egclSwitches.wholeLayer = wholeLayer === "auto" ? "auto" : wholeLayer === "on";
 
 const gpu = await getGpu();
 const adapter = `${gpu.info.description} (${gpu.info.backendGuess})`;
 const loadBefore = Deno.loadavg();
 console.log(`adapter: ${adapter}`);
-const profile = describeKernelProfile();
+const profile = describeKernelProfile() +
+  (wholeLayer === "auto" ? "" : `; whole-layer EGCL forward ${wholeLayer} (--whole-layer)`);
 console.log(`kernel profile: ${profile}`);
 console.log(`load average (1, 5, 15 min): ${loadBefore.map((v) => v.toFixed(2)).join(", ")}`);
 
