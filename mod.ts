@@ -112,6 +112,7 @@ export {
 } from "./lib/gpu/kernels/elementwise.ts";
 export { columnSum, sumAll } from "./lib/gpu/kernels/reduce.ts";
 export {
+  appendSegmentSum,
   gatherRows,
   type RowIndex,
   rowIndex,

@@ -26,7 +26,7 @@ import {
 } from "../gpu/kernels/elementwise.ts";
 import { linear } from "../gpu/kernels/linear.ts";
 import { edgeLinear } from "../gpu/kernels/edge_linear.ts";
-import { gatherRows, segmentMean, segmentSum } from "../gpu/kernels/segment.ts";
+import { appendSegmentSum, gatherRows, segmentMean, segmentSum } from "../gpu/kernels/segment.ts";
 import { concat, rowBlock } from "../gpu/kernels/columns.ts";
 import { rowSquaredNorm } from "../gpu/kernels/rownorm.ts";
 import type { Activation } from "../gpu/kernels/matmul.ts";
@@ -36,10 +36,16 @@ import type { DeviceGraph } from "./device_graph.ts";
 import type { Random } from "../random.ts";
 
 /**
- * Whether an EGCL pass without gradients runs as one whole-layer dispatch: `"auto"` (default) as
- * the adapter's kernel profile says (`wholeLayerForward`), or always / never (tests, benches).
+ * `wholeLayer`: whether an EGCL pass without gradients runs as one whole-layer dispatch: `"auto"`
+ * (default) as the adapter's kernel profile says (`wholeLayerForward`), or always / never (tests,
+ * benches). `fuseNodeStage` (default true): eq. 5's sum written straight into φh's input
+ * (`appendSegmentSum`) and the residual added in φh's output product; false runs them as separate
+ * ops (the fusion tests compare the two).
  */
-export const egclSwitches: { wholeLayer: "auto" | boolean } = { wholeLayer: "auto" };
+export const egclSwitches: { wholeLayer: "auto" | boolean; fuseNodeStage: boolean } = {
+  wholeLayer: "auto",
+  fuseNodeStage: true,
+};
 
 /** Options of an EGCL; defaults are the reference's as its experiments call it. */
 export interface EGCLOptions {
@@ -333,13 +339,24 @@ export class EGCL {
     }
 
     // eq. 5: m_i = Σ_j m_ij ; eq. 6: h_i ← h_i + φh(h_i, m_i)
-    const mi = segmentSum(m, graph.incoming);
-    const nodeIn = [h, mi];
-    if (o.nodesAttDim > 0) {
-      if (!input.nodeAttr) throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
-      nodeIn.push(input.nodeAttr);
+    if (o.nodesAttDim > 0 && !input.nodeAttr) {
+      throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
     }
-    let hNew = applyDense(this.nodeMlp[1], applyDense(this.nodeMlp[0], concat(nodeIn), act));
+    const fused = egclSwitches.fuseNodeStage;
+    let nodeIn: Tensor;
+    if (fused && o.nodesAttDim === 0) {
+      nodeIn = appendSegmentSum(h, m, graph.incoming); // [h_i, m_i], m_i summed in place
+    } else {
+      const parts = [h, segmentSum(m, graph.incoming)];
+      if (o.nodesAttDim > 0) parts.push(input.nodeAttr!);
+      nodeIn = concat(parts);
+    }
+    const u = applyDense(this.nodeMlp[0], nodeIn, act);
+    if (fused) {
+      // the residual added in φh's output product
+      return { h: applyDense(this.nodeMlp[1], u, "none", o.residual ? h : null), x: xNew };
+    }
+    let hNew = applyDense(this.nodeMlp[1], u);
     if (o.residual) hNew = add(h, hNew);
     return { h: hNew, x: xNew };
   }

@@ -78,8 +78,14 @@ export function dense(
  * @param layer the layer
  * @param x N×in
  * @param act activation after the bias
+ * @param residual N×out added to the output in the same dispatch (no activation; `linear`)
  * @returns N×out
  */
-export function applyDense(layer: Dense, x: Tensor, act: Activation = "none"): Tensor {
-  return linear(x, layer.weight, layer.bias, act);
+export function applyDense(
+  layer: Dense,
+  x: Tensor,
+  act: Activation = "none",
+  residual: Tensor | null = null,
+): Tensor {
+  return linear(x, layer.weight, layer.bias, act, residual);
 }

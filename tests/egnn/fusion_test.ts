@@ -1,7 +1,8 @@
 // Fused and unfused kernels give the same model: the N-body EGNN_vel and the QM9 model with φe's
 // first layer split and fused (`edgeLinear`) or concatenated, with the vec4 forms of the map,
 // gather and segment kernels on or off, with gradients fused through activations or not, and with
-// the split weight's row blocks as views or copies — forward outputs and every parameter gradient agree to
+// the split weight's row blocks as views or copies, with the node stage fused (eq. 5's sum into φh's
+// input, the residual into φh's product) or not — forward outputs and every parameter gradient agree to
 // float rounding (and the unfused forms are what the float64 reference tests check).
 import assert from "node:assert/strict";
 import {
@@ -21,21 +22,28 @@ import {
 } from "../../mod.ts";
 import { kernelSwitches } from "../../lib/gpu/kernels/elementwise.ts";
 import { tapeSwitches } from "../../lib/gpu/tape.ts";
-import type { EGCL } from "../../lib/egnn/egcl.ts";
+import { type EGCL, egclSwitches } from "../../lib/egnn/egcl.ts";
 import { Random } from "../reference/random.ts";
 
 /**
  * φe's first layer split, vec4 kernels, gradients fused through activations, and the split
  * weight's blocks as views (tape.ts).
  */
-type Form = { split: boolean; vec4: boolean; actGrad: boolean; rowViews: boolean };
+type Form = {
+  split: boolean;
+  vec4: boolean;
+  actGrad: boolean;
+  rowViews: boolean;
+  /** The node stage fused: Σ m_ij into φh's input, the residual in φh's product. */
+  node: boolean;
+};
 const FORMS: Form[] = [
-  { split: false, vec4: false, actGrad: false, rowViews: false },
-  { split: true, vec4: true, actGrad: true, rowViews: true },
-  { split: false, vec4: true, actGrad: false, rowViews: true },
-  { split: true, vec4: false, actGrad: false, rowViews: false },
-  { split: true, vec4: true, actGrad: true, rowViews: false },
-  { split: false, vec4: false, actGrad: true, rowViews: true },
+  { split: false, vec4: false, actGrad: false, rowViews: false, node: false },
+  { split: true, vec4: true, actGrad: true, rowViews: true, node: true },
+  { split: false, vec4: true, actGrad: false, rowViews: true, node: true },
+  { split: true, vec4: false, actGrad: false, rowViews: false, node: true },
+  { split: true, vec4: true, actGrad: true, rowViews: false, node: false },
+  { split: false, vec4: false, actGrad: true, rowViews: true, node: false },
 ];
 
 async function run(
@@ -48,6 +56,7 @@ async function run(
   kernelSwitches.vec4 = form.vec4;
   tapeSwitches.fuseActivationGrad = form.actGrad;
   tapeSwitches.rowViews = form.rowViews;
+  egclSwitches.fuseNodeStage = form.node;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -58,6 +67,7 @@ async function run(
     kernelSwitches.vec4 = true;
     tapeSwitches.fuseActivationGrad = true;
     tapeSwitches.rowViews = true;
+    egclSwitches.fuseNodeStage = true;
     resetTape();
     endStep();
   }

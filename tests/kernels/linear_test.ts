@@ -190,6 +190,71 @@ Deno.test("matmul: Aᵀ·Bᵀ, and C += A·B into existing values, match the ref
   assertClose(gotAcc, product.map((v, i) => v + c0[i]), { rtol: 1e-5, label: "C += A·B" });
   assert.throws(
     () => matmul(both, both, both, { m, n, k: n, accumulate: true, activation: "relu" }),
-    /accumulate takes no bias, activation/,
+    /accumulate takes no activation/,
   );
+});
+
+Deno.test("matmul: C += A·B + bias into existing values matches the reference (storage and uniform kernels)", async () => {
+  await getGpu();
+  for (const [m, k, n] of [[19, 13, 3], [37, 64, 64]]) {
+    const rng = new Random(m);
+    const a = rng.normals(m * k), b = rng.normals(k * n), bias = rng.normals(n);
+    const c0 = rng.normals(m * n);
+    const outs = [true, false].map((uniform) => {
+      const acc = fromArray(c0, [m, n]);
+      matmul(fromArray(a, [m, k]), fromArray(b, [k, n]), acc, {
+        m,
+        n,
+        k,
+        accumulate: true,
+        bias: fromArray(bias, [n]),
+        uniform,
+      });
+      return acc;
+    });
+    const got = await readMany(outs);
+    resetTape();
+    endStep();
+    const want = matmulForward(a, b, { m, k, n }).map((v, i) => v + bias[i % n] + c0[i]);
+    for (const g of got) {
+      assertClose(g, want, { rtol: 1e-5, label: `C += A·B + b, ${m}×${k}→${n}` });
+    }
+  }
+});
+
+Deno.test("linear with a residual: y = r + x·W + b, its gradients (r's the output's) match float64", async () => {
+  for (const [m, k, n, seed] of [[37, 13, 11, 5], [20, 64, 64, 6]]) {
+    const rng = new Random(seed);
+    const sizes = { m, k, n };
+    await checkOp({
+      name: `linear+residual ${m}×${k}→${n}`,
+      seed,
+      inputs: [
+        { name: "x", data: rng.normals(m * k), shape: [m, k] },
+        { name: "W", data: rng.normals(k * n, 1 / Math.sqrt(k)), shape: [k, n] },
+        { name: "b", data: rng.normals(n, 0.5), shape: [n] },
+        { name: "r", data: rng.normals(m * n), shape: [m, n] },
+      ],
+      gpu: (ts) => linear(ts[0], ts[1], ts[2], "none", ts[3]),
+      forward: (xs) =>
+        linearForward(xs[0], xs[1], xs[2], sizes, "none").y.map((v, i) => v + xs[3][i]),
+      backward: (xs, dy) => {
+        const z = linearForward(xs[0], xs[1], xs[2], sizes, "none").z;
+        const g = linearBackward(xs[0], xs[1], z, dy, sizes, "none");
+        return [g.dx, g.dw, g.db, Float64Array.from(dy)];
+      },
+    });
+  }
+  await getGpu();
+  const x = fromArray(new Float32Array(6), [2, 3]), w = fromArray(new Float32Array(6), [3, 2]);
+  assert.throws(
+    () => linear(x, w, null, "silu", fromArray(new Float32Array(4), [2, 2])),
+    /residual/,
+  );
+  assert.throws(
+    () => linear(x, w, null, "none", fromArray(new Float32Array(6), [2, 3])),
+    /residual/,
+  );
+  resetTape();
+  endStep();
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   add,
+  appendSegmentSum,
   concat,
   gatherRows,
   getGpu,
@@ -251,3 +252,35 @@ Deno.test("segmentSum (vec4): 67 segments of 0–4 rows, eight columns, match th
 
 Deno.test("segmentMean (vec4): 67 segments of 0–4 rows, four columns, match the reference", () =>
   checkSegments(new Random(28).ints(67, 0, 5), 4, true, 28));
+
+/** appendSegmentSum(h, m, seg) against concat([h, segmentSum(m)]) in float64, forward and FD. */
+async function checkAppend(f: number, w: number, seed: number) {
+  await getGpu();
+  const ptr = pointers(COUNTS), rows = ptr[COUNTS.length], n = COUNTS.length;
+  const seg = segments(ptr);
+  const rng = new Random(seed);
+  try {
+    await checkOp({
+      name: `appendSegmentSum h ${n}×${f}, m ${rows}×${w}`,
+      seed,
+      inputs: [
+        { name: "h", data: rng.normals(n * f), shape: [n, f] },
+        { name: "m", data: rng.normals(rows * w), shape: [rows, w] },
+      ],
+      gpu: ([h, m]) => appendSegmentSum(h, m, seg),
+      forward: ([h, m]) => concatForward([h, segmentSumForward(m, ptr, w, false)], [f, w], n),
+      backward: (_, dout) => {
+        const [dh, dmi] = concatBackward(dout, [f, w], n);
+        return [dh, segmentSumBackward(dmi, ptr, w, false)];
+      },
+    });
+  } finally {
+    disposeSegments(seg);
+  }
+}
+
+Deno.test("appendSegmentSum: [h | Σ m] and its gradients match the reference (scalar: h 3, m 5 wide)", () =>
+  checkAppend(3, 5, 31));
+
+Deno.test("appendSegmentSum (vec4): [h | Σ m] and its gradients match the reference (h 4, m 8 wide)", () =>
+  checkAppend(4, 8, 32));

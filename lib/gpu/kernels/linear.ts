@@ -16,7 +16,8 @@ import {
   recordOp,
 } from "../tape.ts";
 import { type Activation, matmul } from "./matmul.ts";
-import { activationOf, preActivationGrad } from "./elementwise.ts";
+import { activationOf, mapInto, preActivationGrad } from "./elementwise.ts";
+import { recordCopy } from "../commands.ts";
 import { columnSum } from "./reduce.ts";
 
 function check2d(t: Tensor, what: string): [number, number] {
@@ -31,6 +32,9 @@ function check2d(t: Tensor, what: string): [number, number] {
  * @param weight K×N (in×out; PyTorch's `weight` transposed)
  * @param bias N values, or null
  * @param activation applied after the bias
+ * @param residual M×N added to the output (eq. 6's h + φh(·)), only without activation: y starts
+ *   as a copy of it and the product and bias are added in the same dispatch; its gradient is the
+ *   output's, with no copy for the product's own
  * @returns y, M×N (a temporary)
  * @example A 2→3 layer on one row
  * ```ts
@@ -47,6 +51,7 @@ export function linear(
   weight: Tensor,
   bias: Tensor | null,
   activation: Activation = "none",
+  residual: Tensor | null = null,
 ): Tensor {
   const [m, k] = check2d(x, "x");
   const [wk, n] = check2d(weight, "weight");
@@ -58,14 +63,28 @@ export function linear(
   if (bias && bias.size !== n) {
     throw new Error(`linear: bias has ${bias.size} values for ${n} outputs`);
   }
+  if (residual && (activation !== "none" || residual.shape.join() !== `${m},${n}`)) {
+    throw new Error(
+      `linear: a residual must be [${m}, ${n}] with no activation, got [${residual.shape}] ` +
+        `and ${activation}`,
+    );
+  }
   const y = empty([m, n]);
-  const grad = needsGrad(x, weight, bias);
+  const grad = needsGrad(x, weight, bias, residual);
   const z = grad && activation === "silu" ? empty([m, n]) : null;
-  matmul(x, weight, y, { m, n, k, bias, activation, z });
+  if (residual) {
+    recordCopy(residual, y);
+    matmul(x, weight, y, { m, n, k, bias, accumulate: true });
+  } else matmul(x, weight, y, { m, n, k, bias, activation, z });
   if (grad) {
     declareActivation(y, activationOf(activation, z ?? y));
     recordOp("linear", y, () => {
       const dz = preActivationGrad(y, activation, z ?? y);
+      if (residual?.requiresGrad) {
+        const s = gradSlot(residual);
+        if (s.accumulate) mapInto("av", s.grad, dz, dz, dz, { accumulate: true });
+        else recordCopy(dz, s.grad);
+      }
       if (x.requiresGrad) {
         // When x is itself an activation's output, dX comes out as its layer's dZ.
         const s = gradSlotThroughActivation(x);

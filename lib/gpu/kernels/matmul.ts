@@ -176,7 +176,7 @@ export interface MatmulOptions {
   bias?: Tensor | null;
   /** Fused after the bias (default none). */
   activation?: Activation;
-  /** Add the product into C instead of overwriting it (no bias, no activation). */
+  /** Add the product (and the bias, if any) into C instead of overwriting it (no activation). */
   accumulate?: boolean;
   /** Also store the pre-activation here. */
   z?: Tensor | null;
@@ -302,7 +302,7 @@ export function matmulKernel(a: Tensor, b: Tensor, o: MatmulOptions): string {
 }
 
 /**
- * Records `C = op(A)·op(B) (+bias)(→act)` or `C += op(A)·op(B)`.
+ * Records `C = op(A)·op(B) (+bias)(→act)` or `C += op(A)·op(B) (+bias)`.
  *
  * @param a the left factor (M×K, or K×M with `transA`)
  * @param b the right factor (K×N, or N×K with `transB`)
@@ -311,8 +311,8 @@ export function matmulKernel(a: Tensor, b: Tensor, o: MatmulOptions): string {
  */
 export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void {
   const act = o.activation ?? "none";
-  if (o.accumulate && (act !== "none" || o.bias || o.z)) {
-    throw new Error("matmul: accumulate takes no bias, activation or saved pre-activation");
+  if (o.accumulate && (act !== "none" || o.z)) {
+    throw new Error("matmul: accumulate takes no activation or saved pre-activation");
   }
   if (a.size < o.m * o.k || b.size < o.k * o.n || c.size < o.m * o.n) {
     throw new Error(

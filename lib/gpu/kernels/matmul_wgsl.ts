@@ -215,7 +215,7 @@ function writeOut(
   const n = c.N as number, act = c.ACT as Activation;
   const gradAct = (c.GRAD_ACT ?? "none") as Activation;
   const mode = writeMode(n, rows, cols);
-  const bias = !!c.HAS_BIAS && !c.ACCUMULATE, c4 = cols / 4;
+  const bias = !!c.HAS_BIAS, c4 = cols / 4;
   const out: string[] = [];
   // One value (a vec4 or a scalar) of C at `[o]comp`, plus its bias `b` (or null).
   const store = (o: string, value: string, b: string | null, vec: boolean, comp = "") => {
@@ -232,7 +232,7 @@ function writeOut(
       return `let d = ${value}; ` +
         (c.ACCUMULATE ? `c${at} = c${at} + ${g};` : `c${at} = ${g};`);
     }
-    if (c.ACCUMULATE) return `c${at} = c${at} + ${value};`;
+    if (c.ACCUMULATE) return `c${at} = c${at} + ${value}${b ? ` + ${b}` : ""};`;
     let s = `let z = ${value}${b ? ` + ${b}` : ""}; `;
     if (c.SAVE_Z) s += `zs${at} = z; `;
     const y = !vec || act === "none"

@@ -18,6 +18,7 @@ import { recordDispatch } from "../commands.ts";
 import { empty, fromArray, type Tensor } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { kernelSwitches } from "./elementwise.ts";
+import { copyColumns } from "./columns.ts";
 
 /** Which source row each output row takes, with the inverse grouping for the backward. */
 export interface RowIndex {
@@ -104,7 +105,13 @@ function declareGather(vec4: boolean) {
   return defineKernel({
     name: vec4 ? "gather_rows4" : "gather_rows",
     workgroupSize: 64,
-    constants: { COLS: "u32", SCALED: "bool", ACCUMULATE: "bool" },
+    constants: {
+      COLS: "u32",
+      X_STRIDE: "u32",
+      X_OFFSET: "u32",
+      SCALED: "bool",
+      ACCUMULATE: "bool",
+    },
     uniforms: { rows: "u32" },
     bindings: {
       x: { type: t, access: "read" },
@@ -118,7 +125,7 @@ function declareGather(vec4: boolean) {
   let row = index / w;
   let col = index % w;
   let src = rowOf[row];
-  var v = x[src * w + col];
+  var v = x[src * X_STRIDE + X_OFFSET + col];
   ${c.SCALED ? "v = v * scale[src];" : ""}
   ${c.ACCUMULATE ? "out[index] = out[index] + v;" : "out[index] = v;"}`,
   });
@@ -129,7 +136,14 @@ function declareSegmentSum(vec4: boolean) {
   return defineKernel({
     name: vec4 ? "segment_sum4" : "segment_sum",
     workgroupSize: 64,
-    constants: { COLS: "u32", PERMUTED: "bool", SCALED: "bool", ACCUMULATE: "bool" },
+    constants: {
+      COLS: "u32",
+      OUT_STRIDE: "u32",
+      OUT_OFFSET: "u32",
+      PERMUTED: "bool",
+      SCALED: "bool",
+      ACCUMULATE: "bool",
+    },
     uniforms: { segments: "u32" },
     bindings: {
       x: { type: t, access: "read" },
@@ -148,7 +162,8 @@ function declareSegmentSum(vec4: boolean) {
     s += x[${c.PERMUTED ? "perm[k]" : "k"} * w + col];
   }
   ${c.SCALED ? "s = s * scale[seg];" : ""}
-  ${c.ACCUMULATE ? "out[index] = out[index] + s;" : "out[index] = s;"}`,
+  let o = seg * OUT_STRIDE + OUT_OFFSET + col;
+  ${c.ACCUMULATE ? "out[o] = out[o] + s;" : "out[o] = s;"}`,
   });
 }
 
@@ -160,33 +175,56 @@ function cols(t: Tensor, op: string): number {
   return t.shape[1];
 }
 
-/** Records `out[r] (+)= x[index[r]] (· scale[index[r]])` for `rows` rows of width w. */
+/**
+ * Records `out[r] (+)= x[index[r]] (· scale[index[r]])` for `rows` rows of width w; the source
+ * rows may be columns `[srcOffset, srcOffset + w)` of rows `srcStride` wide.
+ */
 export function gatherInto(
   x: Tensor,
   index: Tensor,
   out: Tensor,
   rows: number,
   w: number,
-  o: { scale?: Tensor; accumulate?: boolean } = {},
+  o: { scale?: Tensor; accumulate?: boolean; srcStride?: number; srcOffset?: number } = {},
 ): void {
-  const four = kernelSwitches.vec4 && w % 4 === 0;
-  const v = (four ? gather4Kernel : gatherKernel)
-    .variant({ COLS: w, SCALED: !!o.scale, ACCUMULATE: !!o.accumulate });
+  const stride = o.srcStride ?? w, offset = o.srcOffset ?? 0;
+  const four = kernelSwitches.vec4 && [w, stride, offset].every((v) => v % 4 === 0);
+  const u = four ? 4 : 1;
+  const v = (four ? gather4Kernel : gatherKernel).variant({
+    COLS: w,
+    X_STRIDE: stride / u,
+    X_OFFSET: offset / u,
+    SCALED: !!o.scale,
+    ACCUMULATE: !!o.accumulate,
+  });
   recordDispatch(v, [x, index, o.scale ?? x, out], rows * (four ? w / 4 : w), { rows });
 }
 
-/** Records `out[s] (+)= Σ_{k ∈ ptr[s]..ptr[s+1]} x[perm?[k]] (· scale[s])`. */
+/**
+ * Records `out[s] (+)= Σ_{k ∈ ptr[s]..ptr[s+1]} x[perm?[k]] (· scale[s])`; the output rows may be
+ * columns `[outOffset, outOffset + w)` of rows `outStride` wide.
+ */
 export function segmentSumInto(
   x: Tensor,
   ptr: Tensor,
   out: Tensor,
   numSegments: number,
   w: number,
-  o: { perm?: Tensor; scale?: Tensor; accumulate?: boolean } = {},
+  o: {
+    perm?: Tensor;
+    scale?: Tensor;
+    accumulate?: boolean;
+    outStride?: number;
+    outOffset?: number;
+  } = {},
 ): void {
-  const four = kernelSwitches.vec4 && w % 4 === 0;
+  const stride = o.outStride ?? w, offset = o.outOffset ?? 0;
+  const four = kernelSwitches.vec4 && [w, stride, offset].every((v) => v % 4 === 0);
+  const u = four ? 4 : 1;
   const v = (four ? segmentSum4Kernel : segmentSumKernel).variant({
     COLS: w,
+    OUT_STRIDE: stride / u,
+    OUT_OFFSET: offset / u,
     PERMUTED: !!o.perm,
     SCALED: !!o.scale,
     ACCUMULATE: !!o.accumulate,
@@ -265,4 +303,54 @@ export function segmentSum(x: Tensor, seg: Segments): Tensor {
  */
 export function segmentMean(x: Tensor, seg: Segments): Tensor {
   return segmentReduce(x, seg, true);
+}
+
+/**
+ * `[h | Σ_{e ∈ seg(i)} m_e]` row by row: eq. 6's input [h_i, m_i] with eq. 5's sum written straight
+ * into its columns (no m_i tensor and no copy of it). Backward: h's columns go to h's gradient;
+ * m's gradient is gathered straight from the other columns by each row's segment.
+ *
+ * @param h N×F node features
+ * @param m E×W rows grouped by segment (edges sorted by receiver)
+ * @param seg N segments over m's rows
+ * @returns N×(F + W)
+ * @example Two nodes; node 0 receives rows 0 and 1, node 1 row 2
+ * ```ts
+ * import { appendSegmentSum, fromArray, getGpu, read, segments } from "../../../mod.ts";
+ * await getGpu();
+ * const h = fromArray([1, 2], [2, 1]);
+ * const m = fromArray([10, 20, 30], [3, 1]);
+ * console.log(await read(appendSegmentSum(h, m, segments([0, 2, 3])))); // Float32Array [1, 30, 2, 30]
+ * ```
+ */
+export function appendSegmentSum(h: Tensor, m: Tensor, seg: Segments): Tensor {
+  const f = cols(h, "appendSegmentSum"), w = cols(m, "appendSegmentSum");
+  const n = h.shape[0];
+  if (n !== seg.numSegments || m.shape[0] !== seg.ids.size) {
+    throw new Error(
+      `appendSegmentSum: h is [${h.shape}] and m [${m.shape}], the segments ` +
+        `${seg.numSegments} over ${seg.ids.size} rows`,
+    );
+  }
+  const out = empty([n, f + w]);
+  copyColumns(h, 0, out, 0, f, n);
+  segmentSumInto(m, seg.ptr, out, n, w, { outStride: f + w, outOffset: f });
+  if (needsGrad(h, m)) {
+    recordOp("appendSegmentSum", out, () => {
+      const d = gradOf(out)!;
+      if (h.requiresGrad) {
+        const s = gradSlot(h);
+        copyColumns(d, 0, s.grad, 0, f, n, s.accumulate);
+      }
+      if (m.requiresGrad) {
+        const s = gradSlot(m);
+        gatherInto(d, seg.ids, s.grad, seg.ids.size, w, {
+          srcStride: f + w,
+          srcOffset: f,
+          accumulate: s.accumulate,
+        });
+      }
+    });
+  }
+  return out;
 }
