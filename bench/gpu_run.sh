@@ -12,7 +12,7 @@
 #   (cd .gl/extra && apt-get $o download libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0)
 # (The extra X libraries were not needed on the 2026-11-27 H100 image: ldd found none missing.)
 # Then the device tool's run, carry [".gpu", ".gl"]:
-#   bash .gpu/run.sh nbody ae engine4
+#   bash .gpu/run.sh nbody ae engine4      (or: tune whole — the whole-layer EGCL forward, ~4 min)
 # Without the glvnd libraries the NVIDIA Vulkan driver (libGLX_nvidia.so.0) does not load:
 # "Could not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'" and no WebGPU adapter.
 set -u
@@ -38,6 +38,10 @@ for step in "${@}"; do
     ae) timeout 70 deno run -A bench/ae.ts --steps 300 2>&1 | tee "$OUT/ae.log" ;;
     engine4|engine8|engine16) b=${step#engine}; EGNN_MATMUL_BLOCK=$b timeout 45 deno run -A bench/engine.ts --quick 2>&1 | tee "$OUT/engine$b.log" ;;
     nbody) timeout 170 deno run -A bench/nbody.ts --torch-device cuda --steps 40 --qm9-steps 10 2>&1 | tee "$OUT/nbody.log"; cp bench/results/nbody_bench.json "$OUT/" ;;
+    # The whole-layer EGCL forward (kernels/egcl_layer.ts) against the per-op layers: the tuner's
+    # verdict, then the N-body forward column both ways (its training step is the same either way).
+    tune) EGNN_TUNING_CACHE=none timeout 60 deno run -A cli.ts tune --dry-run 2>&1 | tee "$OUT/tune.log" ;;
+    whole) for w in on off; do timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 5 --qm9-steps 2 --whole-layer $w 2>&1 | tee "$OUT/nbody_whole_$w.log"; done ;;
     engine) timeout 90 deno run -A bench/engine.ts 2>&1 | tee "$OUT/engine.log"; cp results/bench_engine.json "$OUT/" 2>/dev/null ;;
   esac
 done
