@@ -137,6 +137,23 @@ export class Tensor implements BufferSlice {
   }
 
   /**
+   * This matrix and the rows that follow it in its buffer, `total` rows in all, as one view
+   * sharing its buffer (e.g. a weight's gradient and its bias's right after it: [dW; db]).
+   */
+  spanRows(total: number): Tensor {
+    const cols = this.shape[this.shape.length - 1];
+    if (this.shape.length !== 2 || total < this.shape[0]) {
+      throw new Error(`spanRows: ${total} rows from [${this.shape}]`);
+    }
+    if (this.offset + total * cols * 4 > this.buffer.size) {
+      throw new Error(`spanRows: ${total} rows of ${cols} pass the end of the buffer`);
+    }
+    const view = new Tensor(this.store, [total, cols], this.dtype, this.offset);
+    view.name = this.name;
+    return view;
+  }
+
+  /**
    * A view sharing this tensor's buffer (and lifetime) with another shape of the same size.
    * Not differentiable: the view carries no gradient path back to this tensor.
    */

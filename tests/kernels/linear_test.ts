@@ -10,9 +10,11 @@ import {
   getGpu,
   linear,
   matmul,
+  ParameterSet,
   readMany,
   resetTape,
 } from "../../mod.ts";
+import { linearSwitches } from "../../lib/gpu/kernels/linear.ts";
 import {
   type Activation,
   linearBackward,
@@ -257,4 +259,79 @@ Deno.test("linear with a residual: y = r + x·W + b, its gradients (r's the outp
   );
   resetTape();
   endStep();
+});
+
+Deno.test("matmul onesRow: [Aᵀ·B; 1ᵀ·B] matches the reference (k-windows, storage; overwrite and accumulate)", async () => {
+  await getGpu();
+  for (const [k, lda, n] of [[300, 64, 64], [37, 13, 11], [2000, 3, 64]]) {
+    const rng = new Random(k + lda);
+    const a = rng.normals(k * lda), b = rng.normals(k * n), c0 = rng.normals((lda + 1) * n);
+    const outs = [];
+    for (const uniform of [true, false]) {
+      for (const accumulate of [false, true]) {
+        const c = fromArray(c0, [lda + 1, n]);
+        const o = { m: lda + 1, n, k, transA: true, fixedK: false, onesRow: true, uniform };
+        matmul(fromArray(a, [k, lda]), fromArray(b, [k, n]), c, { ...o, accumulate });
+        outs.push(c);
+      }
+    }
+    const got = await readMany(outs);
+    resetTape();
+    endStep();
+    const dw = matmulForward(a, b, { m: lda, k, n, transA: true });
+    const want = new Float64Array((lda + 1) * n);
+    want.set(dw);
+    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) want[lda * n + j] += b[p * n + j];
+    got.forEach((g, i) => {
+      const acc = i % 2 === 1;
+      assertClose(g, acc ? want.map((v, t) => v + c0[t]) : want, {
+        rtol: 1e-5,
+        label: `onesRow ${k}×${lda}→${n}, ${i < 2 ? "uniform" : "storage"}${acc ? ", +=" : ""}`,
+      });
+    });
+  }
+  const t = fromArray(new Float32Array(16), [4, 4]);
+  assert.throws(
+    () => matmul(t, t, t, { m: 4, n: 4, k: 4, onesRow: true }),
+    /onesRow needs transA/,
+  );
+  resetTape();
+  endStep();
+});
+
+Deno.test("linear on a ParameterSet: [dW; db] as one product (the bias follows the weight) matches the reference", async () => {
+  await getGpu();
+  for (const [m, k, n, seed] of [[300, 64, 64, 8], [37, 16, 4, 9]]) {
+    const rng = new Random(seed);
+    const ps = new ParameterSet();
+    const w = ps.add("w", [k, n], Float32Array.from(rng.normals(k * n, 1 / Math.sqrt(k))));
+    const b = ps.add("b", [n], Float32Array.from(rng.normals(n, 0.5)));
+    ps.build();
+    assert.equal(b.offset, w.offset + k * n * 4, "the case puts the bias right after the weight");
+    const xData = rng.normals(m * k), seed2 = rng.normals(m * n);
+    const grads = [];
+    for (const joint of [true, false]) {
+      linearSwitches.jointBiasGrad = joint;
+      try {
+        const x = fromArray(xData, [m, k]);
+        const y = linear(x, w, b, "silu");
+        backward(y, fromArray(seed2, [m, n]));
+        grads.push(await ps.gradsToHost());
+      } finally {
+        linearSwitches.jointBiasGrad = true;
+        resetTape();
+        endStep();
+      }
+    }
+    const wd = Float64Array.from(await ps.toHost().then((p) => p.get("w")!));
+    const bd = Float64Array.from(await ps.toHost().then((p) => p.get("b")!));
+    const z = linearForward(xData, wd, bd, { m, k, n }, "silu").z;
+    const ref = linearBackward(xData, wd, z, seed2, { m, k, n }, "silu");
+    for (const [i, g] of grads.entries()) {
+      const label = `${m}×${k}→${n} ${i === 0 ? "joint" : "separate"}`;
+      assertClose(g.get("w")!, ref.dw, { rtol: 1e-4, label: `dW ${label}` });
+      assertClose(g.get("b")!, ref.db, { rtol: 1e-4, label: `db ${label}` });
+    }
+    ps.dispose();
+  }
 });

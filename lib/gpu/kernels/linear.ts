@@ -20,6 +20,15 @@ import { activationOf, mapInto, preActivationGrad } from "./elementwise.ts";
 import { recordCopy } from "../commands.ts";
 import { columnSum } from "./reduce.ts";
 
+/** Whether `below` (n values) starts right after the K×N matrix `above` in the same buffer. */
+function follows(above: Tensor, below: Tensor): boolean {
+  return above.shape.length === 2 && below.size === above.shape[1] &&
+    below.buffer === above.buffer && below.offset === above.offset + above.bytes;
+}
+
+/** Whether [dW; db] may be one product (switch for the comparison tests; default true). */
+export const linearSwitches: { jointBiasGrad: boolean } = { jointBiasGrad: true };
+
 function check2d(t: Tensor, what: string): [number, number] {
   if (t.shape.length !== 2) throw new Error(`linear: ${what} must be 2-D, got [${t.shape}]`);
   return [t.shape[0], t.shape[1]];
@@ -97,21 +106,34 @@ export function linear(
           activationGrad: s.activation,
         });
       }
-      if (weight.requiresGrad) {
-        const s = gradSlot(weight);
-        matmul(x, dz, s.grad, {
+      const sw = weight.requiresGrad ? gradSlot(weight) : null;
+      const sb = bias?.requiresGrad ? gradSlot(bias) : null;
+      const joint = linearSwitches.jointBiasGrad && sw && sb && sw.accumulate === sb.accumulate &&
+        follows(sw.grad, sb.grad);
+      if (joint) {
+        // [dW; db] = [Xᵀ·dZ; 1ᵀ·dZ] in one product: the bias's gradient follows the weight's.
+        matmul(x, dz, sw.grad.spanRows(k + 1), {
+          m: k + 1,
+          n,
+          k: m,
+          transA: true,
+          accumulate: sw.accumulate,
+          fixedK: false,
+          onesRow: true,
+        });
+        return;
+      }
+      if (sw) {
+        matmul(x, dz, sw.grad, {
           m: k,
           n,
           k: m,
           transA: true,
-          accumulate: s.accumulate,
+          accumulate: sw.accumulate,
           fixedK: false,
         });
       }
-      if (bias?.requiresGrad) {
-        const s = gradSlot(bias);
-        columnSum(dz, s.grad, m, n, s.accumulate);
-      }
+      if (sb) columnSum(dz, sb.grad, m, n, sb.accumulate);
     });
   }
   return y;

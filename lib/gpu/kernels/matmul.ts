@@ -187,6 +187,12 @@ export interface MatmulOptions {
    * or z with it.
    */
   activationGrad?: { act: Activation; saved: Tensor } | null;
+  /**
+   * With `transA` (A stored K×(M−1)): C's last row is 1ᵀ·B, the column sums of B, computed with
+   * the other rows (a layer's [dW; db] in one product, when db's buffer follows dW's). No bias,
+   * activation, saved pre-activation, activation gradient or `transB`.
+   */
+  onesRow?: boolean;
   /** Whether the contraction length is fixed across calls (made a compile-time constant). */
   fixedK?: boolean;
   /**
@@ -212,7 +218,7 @@ interface Plan {
  * when the product does not qualify: a CPU profile, no bias/activation/z, and buffers that hold
  * a whole window (sizes multiples of 256 bytes, so a window moved back to the end covers it).
  */
-function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
+function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions, lda: number): number {
   if (!o.transA || o.transB || o.bias || o.z || (o.activation ?? "none") !== "none") return 0;
   if ((o.activationGrad?.act ?? "none") !== "none") return 0;
   if (o.k === 0) return 0;
@@ -225,7 +231,7 @@ function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
   // fixed lengths, so that varying batch sizes share their pipelines.
   for (const rows of [most, 256, 128, 64, 32, 16]) {
     if (rows > most || rows < 16) continue;
-    if (fits(a, o.m, rows) && fits(b, o.n, rows)) return rows;
+    if (fits(a, lda, rows) && fits(b, o.n, rows)) return rows;
   }
   return 0;
 }
@@ -239,7 +245,8 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
   const fit = (x: number, max: number) => Math.min(max, 4 * Math.ceil(x / 4));
   // dW = Xᵀ·dZ contracts over the batch: on a CPU adapter both factors are read from uniform
   // windows of k rows, one accumulating dispatch per window (storage reads cost 12× more).
-  const kRows = profile.matmulUniform && o.uniform !== false ? kWindowRows(a, b, o) : 0;
+  const lda = o.onesRow ? o.m - 1 : o.m;
+  const kRows = profile.matmulUniform && o.uniform !== false ? kWindowRows(a, b, o, lda) : 0;
   if (kRows > 0) {
     // At least 16 invocations (two workgroups of 8: both cores of a 2-core adapter) where the
     // columns allow: a 64×64 dW in 8×32 blocks, a column sum (M = 1) in 4×8 blocks.
@@ -314,7 +321,17 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   if (o.accumulate && (act !== "none" || o.z)) {
     throw new Error("matmul: accumulate takes no activation or saved pre-activation");
   }
-  if (a.size < o.m * o.k || b.size < o.k * o.n || c.size < o.m * o.n) {
+  if (
+    o.onesRow &&
+    (!o.transA || o.transB || act !== "none" || o.bias || o.z || o.activationGrad || o.m < 1)
+  ) {
+    throw new Error(
+      "matmul: onesRow needs transA, and takes no transB, bias, activation or saved tensors",
+    );
+  }
+  // A's stored width (transA): one less than C's rows with onesRow.
+  const lda = o.onesRow ? o.m - 1 : o.m;
+  if (a.size < lda * o.k || b.size < o.k * o.n || c.size < o.m * o.n) {
     throw new Error(
       `matmul: operands [${a.shape}]·[${b.shape}] → [${c.shape}] are smaller than ` +
         `M=${o.m} N=${o.n} K=${o.k}`,
@@ -341,7 +358,7 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     N: o.n,
     K: fixedK ? o.k : "runtime",
     K_MOD4: fixedK ? 0 : o.k % 4,
-    M_MOD4: o.transA ? o.m % 4 : 0,
+    M_MOD4: o.transA ? lda % 4 : 0,
     ROWS: p.rows,
     COLS: p.cols,
     TRANS_A: !!o.transA,
@@ -355,8 +372,9 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     B_UNIFORM: p.scheme > 0,
     A_ROWS: p.scheme === 2 ? p.windowRows : 0,
     K_WINDOWS: p.scheme === 3,
-    A_WIN: p.scheme === 3 ? windowVec4s(p.windowRows, o.m) : 0,
+    A_WIN: p.scheme === 3 ? windowVec4s(p.windowRows, lda) : 0,
     B_WIN: p.scheme === 3 ? windowVec4s(p.windowRows, o.n) : 0,
+    ...(o.onesRow ? { ONES_ROW: true } : {}),
   };
   const mode = writeMode(o.n, p.rows, p.cols);
   const zBytes = 16 * windowVec4s(p.windowRows, o.n);
@@ -370,21 +388,22 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   const zs = o.z ?? (gradAct !== "none" ? o.activationGrad!.saved : c);
   const rest = [b, o.bias ?? (p.scheme > 0 ? b : a), c, zs];
   const colBlocks = Math.ceil(o.n / p.cols);
-  const uniforms = { m: o.m, k: o.k, row_base: 0, row_end: o.m, a_off: 0, b_off: 0, z_off: 0 };
+  // m: A's stored width with transA (the kernel's ld of A); the rows written end at row_end.
+  const uniforms = { m: lda, k: o.k, row_base: 0, row_end: o.m, a_off: 0, b_off: 0, z_off: 0 };
   if (p.scheme === 3) {
     // One dispatch per window of k rows of A (K×M) and B (K×N); a_off/b_off say where the
     // window's first row starts in each binding. The first window writes C (or adds, with
     // accumulate), the others add.
     const adding = kernel.variant({ ...constants, ACCUMULATE: true });
     const threads = Math.ceil(o.m / p.rows) * colBlocks;
-    const aBytes = 16 * windowVec4s(p.windowRows, o.m),
+    const aBytes = 16 * windowVec4s(p.windowRows, lda),
       bBytes = 16 * windowVec4s(p.windowRows, o.n);
     for (let k0 = 0; k0 < o.k; k0 += p.windowRows) {
-      const aw = windowAt(a, k0 * o.m, aBytes), bw = windowAt(b, k0 * o.n, bBytes);
+      const aw = windowAt(a, k0 * lda, aBytes), bw = windowAt(b, k0 * o.n, bBytes);
       recordDispatch(k0 === 0 ? variant : adding, [aw, bw, b, c, c], threads, {
         ...uniforms,
         k: Math.min(o.k, k0 + p.windowRows) - k0,
-        a_off: (a.offset - aw.offset) / 4 + k0 * o.m,
+        a_off: (a.offset - aw.offset) / 4 + k0 * lda,
         b_off: (b.offset - bw.offset) / 4 + k0 * o.n,
       });
     }

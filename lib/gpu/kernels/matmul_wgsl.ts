@@ -11,6 +11,9 @@
  * of 64, so where a row sits inside a vec4 does not change). With K_WINDOWS (dW = Aᵀ·B, A and B
  * both uniform windows of the same k rows, one dispatch per window) `k` is the window's length
  * and `a_off`/`b_off` are where its first row starts inside A's and B's bindings (multiples of 4).
+ * ONES_ROW (with TRANS_A): C has one row more than A has columns (`params.m` is A's width, the
+ * rows written end at `row_end`), and that row is 1ᵀ·B, the column sums: dW and db of a layer in
+ * one product, [Xᵀ·dZ; 1ᵀ·dZ].
  * GRAD_ACT (an activation, for a backward product dX = dZ·Wᵀ whose X came out of an activation)
  * multiplies each value by the activation's derivative at the same element of `zs` before it is
  * stored or added: the next op's dZ comes out of the product, with no pass of its own. With
@@ -177,7 +180,11 @@ export function matmulBody(c: Constants): string {
       const parts = [0, 1, 2, 3].map((j) => b.at(4 * v + j, u));
       body.push(`let b${u}_${v} = ${guard(`vec4f(${parts.join(", ")})`, "vec4f(0.0)")};`);
     }
-    for (let i = 0; i < rows; i++) body.push(`let x${u}_${i} = ${guard(a.at(i, u), "0.0")};`);
+    for (let i = 0; i < rows; i++) {
+      // ONES_ROW: row params.m of op(A) (one past A's stored columns) is all ones: 1ᵀ·B.
+      const v = c.ONES_ROW ? `select(${a.at(i, u)}, 1.0, row0 + ${i}u == params.m)` : a.at(i, u);
+      body.push(`let x${u}_${i} = ${guard(v, "0.0")};`);
+    }
   }
   for (let i = 0; i < rows; i++) {
     for (let v = 0; v < cols / 4; v++) {
