@@ -229,7 +229,8 @@ export class EGCL {
   private runsWholeLayer(input: EGCLInput): boolean {
     const mode = egclSwitches.wholeLayer;
     if (mode === false) return false;
-    if (needsGrad(input.h, input.x, input.vel, input.edgeAttr, ...this.parameterTensors())) {
+    const inputs = [input.h, input.x, input.vel, input.edgeAttr, input.nodeAttr];
+    if (needsGrad(...inputs, ...this.parameterTensors())) {
       return false;
     }
     if (gpuSync().info.maxStorageBuffersPerShaderStage < 10) return false;
