@@ -13,7 +13,8 @@
  * With `--profile`, after timing, 20 further steps per encoder run with GPU timestamps and a
  * table gives each kernel's calls and GPU time per step (by kernel name, variants summed).
  *
- * Usage: `deno run -A bench/ae.ts [--steps N] [--encoders gnn,noise_gnn,rf,egnn] [--profile]`.
+ * Usage: `deno run -A bench/ae.ts [--steps N] [--encoders gnn,noise_gnn,rf,egnn] [--profile
+ * [--variants]]`.
  *
  * @module
  */
@@ -36,6 +37,10 @@ const SPEC = {
   steps: { type: "string" as const, description: "timed steps per encoder (default 200)" },
   encoders: { type: "string" as const, description: "comma-separated: gnn,noise_gnn,rf,egnn" },
   profile: { type: "boolean" as const, description: "GPU time per kernel over 20 more steps" },
+  variants: {
+    type: "boolean" as const,
+    description: "with --profile: a row per kernel variant (its constants), not per kernel",
+  },
 };
 const args = parseCommandLine(Deno.args, SPEC).options;
 const steps = Number(args.steps ?? 200);
@@ -110,7 +115,7 @@ for (const encoder of encoders) {
     const report = profileReport();
     setProfiling(false);
     console.log(`\nprofile of ${encoder}: GPU time per training step, 20 steps`);
-    printProfile(report, 20, { byName: true });
+    printProfile(report, 20, { byName: !args.variants });
     console.log();
   }
   opt.dispose();
