@@ -45,12 +45,18 @@ export interface ActivationOf {
 }
 
 /**
- * Fuse gradients through declared activations, and let `rowBlock` return views (both default
- * true; false for comparison tests).
+ * Fuse gradients through declared activations, let `rowBlock` return views, and let an input take
+ * its op's output gradient as its own (`shareGrad`) (all default true; false for comparison
+ * tests).
  */
-export const tapeSwitches: { fuseActivationGrad: boolean; rowViews: boolean } = {
+export const tapeSwitches: {
+  fuseActivationGrad: boolean;
+  rowViews: boolean;
+  shareGrads: boolean;
+} = {
   fuseActivationGrad: true,
   rowViews: true,
+  shareGrads: true,
 };
 
 let nodes: Node[] = [];
@@ -60,6 +66,9 @@ const throughActivation = new Map<Tensor, Tensor[]>();
 /** This step's row views (`rowBlock`): the base and the first row. */
 const rowViews = new Map<Tensor, { base: Tensor; first: number }>();
 let touched: Tensor[] = [];
+/** Output gradients handed to an input this step (`shareGrad`): each goes to one input only. */
+const sharedGrads = new Set<Tensor>();
+let seedGrad: Tensor | null = null;
 let enabled = true;
 let backwardDone = false;
 
@@ -126,6 +135,27 @@ function plainSlot(t: Tensor): { grad: Tensor; accumulate: boolean } {
 }
 
 /**
+ * Makes `d`, an op's (complete) output gradient, the gradient of its input `t` as well, instead
+ * of a copy: for ops whose gradient passes to an input unchanged (an add's). Later contributions
+ * to t's gradient then add into `d`, which is safe because an output's gradient is read only by
+ * its own op's backward, recorded before them. Only for a temporary `t` with no gradient yet this
+ * step, plain (no declared activation, not a row view), and a temporary `d` that is neither the
+ * backward's seed nor already shared. Returns whether it did; if not, the caller copies.
+ */
+export function shareGrad(t: Tensor, d: Tensor): boolean {
+  if (!tapeSwitches.shareGrads || !enabled || t.gradFresh || !t.temporary) return false;
+  if (!d.temporary || d === seedGrad || sharedGrads.has(d) || d.shape.join() !== t.shape.join()) {
+    return false;
+  }
+  if (rowViews.has(t) || activations.has(t)) return false;
+  t.grad = d;
+  t.gradFresh = true;
+  touched.push(t);
+  sharedGrads.add(d);
+  return true;
+}
+
+/**
  * Declares that `y` is `act(·)` of its producing layer, which handles `gradIsThroughActivation`
  * in its backward (see the module doc). Only while recording.
  */
@@ -185,6 +215,7 @@ export function backward(loss: Tensor, seed: Tensor): void {
     throw new Error(`backward: seed [${seed.shape}] does not match loss [${loss.shape}]`);
   }
   loss.grad = seed;
+  seedGrad = seed;
   loss.gradFresh = true;
   touched.push(loss);
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -198,6 +229,8 @@ export function resetTape(): void {
   touched = [];
   throughActivation.clear();
   rowViews.clear();
+  sharedGrads.clear();
+  seedGrad = null;
   nodes = [];
   backwardDone = false;
 }

@@ -2,7 +2,8 @@
 // first layer split and fused (`edgeLinear`) or concatenated, with the vec4 forms of the map,
 // gather and segment kernels on or off, with gradients fused through activations or not, and with
 // the split weight's row blocks as views or copies, with the node stage fused (eq. 5's sum into φh's
-// input, the residual into φh's product) or not — forward outputs and every parameter gradient agree to
+// input, the residual into φh's product) or not, with an add's input sharing its output's gradient or
+// copying it — forward outputs and every parameter gradient agree to
 // float rounding (and the unfused forms are what the float64 reference tests check).
 import assert from "node:assert/strict";
 import {
@@ -36,14 +37,16 @@ type Form = {
   rowViews: boolean;
   /** The node stage fused: Σ m_ij into φh's input, the residual in φh's product. */
   node: boolean;
+  /** An add's input takes its output's gradient (no copy). */
+  share: boolean;
 };
 const FORMS: Form[] = [
-  { split: false, vec4: false, actGrad: false, rowViews: false, node: false },
-  { split: true, vec4: true, actGrad: true, rowViews: true, node: true },
-  { split: false, vec4: true, actGrad: false, rowViews: true, node: true },
-  { split: true, vec4: false, actGrad: false, rowViews: false, node: true },
-  { split: true, vec4: true, actGrad: true, rowViews: false, node: false },
-  { split: false, vec4: false, actGrad: true, rowViews: true, node: false },
+  { split: false, vec4: false, actGrad: false, rowViews: false, node: false, share: false },
+  { split: true, vec4: true, actGrad: true, rowViews: true, node: true, share: true },
+  { split: false, vec4: true, actGrad: false, rowViews: true, node: true, share: false },
+  { split: true, vec4: false, actGrad: false, rowViews: false, node: true, share: true },
+  { split: true, vec4: true, actGrad: true, rowViews: false, node: false, share: true },
+  { split: false, vec4: false, actGrad: true, rowViews: true, node: false, share: false },
 ];
 
 async function run(
@@ -57,6 +60,7 @@ async function run(
   tapeSwitches.fuseActivationGrad = form.actGrad;
   tapeSwitches.rowViews = form.rowViews;
   egclSwitches.fuseNodeStage = form.node;
+  tapeSwitches.shareGrads = form.share;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -68,6 +72,7 @@ async function run(
     tapeSwitches.fuseActivationGrad = true;
     tapeSwitches.rowViews = true;
     egclSwitches.fuseNodeStage = true;
+    tapeSwitches.shareGrads = true;
     resetTape();
     endStep();
   }

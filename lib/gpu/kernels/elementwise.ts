@@ -17,6 +17,7 @@ import {
   gradSlot,
   needsGrad,
   recordOp,
+  shareGrad,
 } from "../tape.ts";
 import { type Activation, activationExpr } from "./matmul.ts";
 import { activationGradExpr } from "./matmul_wgsl.ts";
@@ -189,6 +190,7 @@ function addGrad(
   c: Tensor = dOut,
   bBroadcast: Broadcast = "same",
 ) {
+  if (bc === "same" && expr === "av" && shareGrad(t, dOut)) return; // t's gradient is dOut
   const s = gradSlot(t);
   if (bc === "same") {
     mapInto(expr, s.grad, dOut, b, c, { bBroadcast, accumulate: s.accumulate });

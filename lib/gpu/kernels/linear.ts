@@ -14,6 +14,7 @@ import {
   gradSlotThroughActivation,
   needsGrad,
   recordOp,
+  shareGrad,
 } from "../tape.ts";
 import { type Activation, matmul } from "./matmul.ts";
 import { activationOf, mapInto, preActivationGrad } from "./elementwise.ts";
@@ -89,7 +90,7 @@ export function linear(
     declareActivation(y, activationOf(activation, z ?? y));
     recordOp("linear", y, () => {
       const dz = preActivationGrad(y, activation, z ?? y);
-      if (residual?.requiresGrad) {
+      if (residual?.requiresGrad && !shareGrad(residual, dz)) {
         const s = gradSlot(residual);
         if (s.accumulate) mapInto("av", s.grad, dz, dz, dz, { accumulate: true });
         else recordCopy(dz, s.grad);
