@@ -13,6 +13,7 @@ import {
   ParameterSet,
   readMany,
   resetTape,
+  scale,
 } from "../../mod.ts";
 import { linearSwitches } from "../../lib/gpu/kernels/linear.ts";
 import {
@@ -246,6 +247,26 @@ Deno.test("linear with a residual: y = r + x·W + b, its gradients (r's the outp
         return [g.dx, g.dw, g.db, Float64Array.from(dy)];
       },
     });
+  }
+  // The residual is x itself, a temporary (so its gradient could be shared): y = x + x·W + b.
+  // x's gradient must not be dZ's buffer, which the dX and dW products read while dX is added
+  // into x's gradient.
+  await getGpu();
+  {
+    const rng = new Random(10), m = 9, k = 12, sizes = { m, k, n: k };
+    const x0d = rng.normals(m * k), wd = rng.normals(k * k, 1 / Math.sqrt(k));
+    const bd = rng.normals(k, 0.5), dy = rng.normals(m * k);
+    const x0 = fromArray(x0d, [m, k]), w = fromArray(wd, [k, k]), b = fromArray(bd, [k]);
+    for (const t of [x0, w, b]) t.requiresGrad = true;
+    const x = scale(x0, 1); // a temporary that requires a gradient
+    backward(scale(linear(x, w, b, "none", x), 1), fromArray(dy, [m, k])); // y.grad: not the seed
+    const [gx, gw] = await readMany([x0.grad!, w.grad!]);
+    resetTape();
+    endStep();
+    const z = linearForward(x0d, wd, bd, sizes, "none").z;
+    const g = linearBackward(x0d, wd, z, dy, sizes, "none");
+    assertClose(gx, g.dx.map((v, i) => v + dy[i]), { rtol: 1e-5, label: "dx, residual x" });
+    assertClose(gw, g.dw, { rtol: 1e-5, label: "dW, residual x" });
   }
   await getGpu();
   const x = fromArray(new Float32Array(6), [2, 3]), w = fromArray(new Float32Array(6), [3, 2]);

@@ -90,7 +90,9 @@ export function linear(
     declareActivation(y, activationOf(activation, z ?? y));
     recordOp("linear", y, () => {
       const dz = preActivationGrad(y, activation, z ?? y);
-      if (residual?.requiresGrad && !shareGrad(residual, dz)) {
+      // The residual may take dZ as its gradient unless it is x too (dX would then be added
+      // into the dZ its own product reads).
+      if (residual?.requiresGrad && (residual === x || !shareGrad(residual, dz))) {
         const s = gradSlot(residual);
         if (s.accumulate) mapInto("av", s.grad, dz, dz, dz, { accumulate: true });
         else recordCopy(dz, s.grad);
