@@ -1,10 +1,10 @@
-// Fused and unfused kernels give the same model: the N-body EGNN_vel and the QM9 model with φe's
-// first layer split and fused (`edgeLinear`) or concatenated, with the vec4 forms of the map,
-// gather and segment kernels on or off, with gradients fused through activations or not, and with
-// the split weight's row blocks as views or copies, with the node stage fused (eq. 5's sum into φh's
-// input, the residual into φh's product) or not, with an add's input sharing its output's gradient or
-// copying it — forward outputs and every parameter gradient agree to
-// float rounding (and the unfused forms are what the float64 reference tests check).
+// Fused and unfused kernels give the same model: the N-body EGNN_vel and the QM9 model in several
+// forms, each switch on or off — φe's first layer split and fused (`edgeLinear`) or concatenated;
+// the vec4 forms of the map, gather and segment kernels; gradients fused through activations; the
+// split weight's row blocks as views or copies; the node stage fused (eq. 5's sum into φh's input,
+// the residual into φh's product); an add's input sharing its output's gradient or copying it; a
+// layer's [dW; db] as one product or two. Forward outputs and every parameter gradient agree to
+// float rounding (and the float64 reference tests check the default forms).
 import assert from "node:assert/strict";
 import {
   backward,
@@ -23,6 +23,7 @@ import {
 } from "../../mod.ts";
 import { kernelSwitches } from "../../lib/gpu/kernels/elementwise.ts";
 import { tapeSwitches } from "../../lib/gpu/tape.ts";
+import { linearSwitches } from "../../lib/gpu/kernels/linear.ts";
 import { type EGCL, egclSwitches } from "../../lib/egnn/egcl.ts";
 import { Random } from "../reference/random.ts";
 
@@ -39,14 +40,56 @@ type Form = {
   node: boolean;
   /** An add's input takes its output's gradient (no copy). */
   share: boolean;
+  /** A layer's [dW; db] as one product where db follows dW in the parameter buffer. */
+  joint: boolean;
 };
 const FORMS: Form[] = [
-  { split: false, vec4: false, actGrad: false, rowViews: false, node: false, share: false },
-  { split: true, vec4: true, actGrad: true, rowViews: true, node: true, share: true },
-  { split: false, vec4: true, actGrad: false, rowViews: true, node: true, share: false },
-  { split: true, vec4: false, actGrad: false, rowViews: false, node: true, share: true },
-  { split: true, vec4: true, actGrad: true, rowViews: false, node: false, share: true },
-  { split: false, vec4: false, actGrad: true, rowViews: true, node: false, share: false },
+  {
+    split: false,
+    vec4: false,
+    actGrad: false,
+    rowViews: false,
+    node: false,
+    share: false,
+    joint: false,
+  },
+  { split: true, vec4: true, actGrad: true, rowViews: true, node: true, share: true, joint: true },
+  {
+    split: false,
+    vec4: true,
+    actGrad: false,
+    rowViews: true,
+    node: true,
+    share: false,
+    joint: true,
+  },
+  {
+    split: true,
+    vec4: false,
+    actGrad: false,
+    rowViews: false,
+    node: true,
+    share: true,
+    joint: false,
+  },
+  {
+    split: true,
+    vec4: true,
+    actGrad: true,
+    rowViews: false,
+    node: false,
+    share: true,
+    joint: true,
+  },
+  {
+    split: false,
+    vec4: false,
+    actGrad: true,
+    rowViews: true,
+    node: false,
+    share: false,
+    joint: false,
+  },
 ];
 
 async function run(
@@ -61,6 +104,7 @@ async function run(
   tapeSwitches.rowViews = form.rowViews;
   egclSwitches.fuseNodeStage = form.node;
   tapeSwitches.shareGrads = form.share;
+  linearSwitches.jointBiasGrad = form.joint;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -73,6 +117,7 @@ async function run(
     tapeSwitches.rowViews = true;
     egclSwitches.fuseNodeStage = true;
     tapeSwitches.shareGrads = true;
+    linearSwitches.jointBiasGrad = true;
     resetTape();
     endStep();
   }

@@ -8,7 +8,7 @@
  * product with r_e, bias and activation fused; four columns per invocation). Backward:
  * `dZ = dY ⊙ act'`, `dP = Σ_{e: i_e = n} dZ_e` and `dQ = Σ_{e: j_e = n} dZ_e` (segment sums by
  * receiver and by sender, written straight into P's and Q's gradients), `dr = dZ·W_rᵀ`,
- * `dW_r = rᵀ·dZ`, `db = Σ_e dZ_e`. P and Q are separate tensors (not one N×2H [P | Q]) so that
+ * `dW_r = rᵀ·dZ`, `db = Σ_e dZ_e` (one product [dW_r; db] where db's buffer follows W_r's). P and Q are separate tensors (not one N×2H [P | Q]) so that
  * neither their product's weights nor their gradients need a copy into or out of halves.
  *
  * @module
@@ -20,7 +20,7 @@ import { empty, type Tensor, unusedBinding } from "../tensor.ts";
 import { declareActivation, gradSlot, needsGrad, recordOp } from "../tape.ts";
 import { type Activation, activationExpr, matmul } from "./matmul.ts";
 import { activationOf, preActivationGrad } from "./elementwise.ts";
-import { columnSum } from "./reduce.ts";
+import { weightAndBiasGrads } from "./linear.ts";
 import { type RowIndex, segmentSumInto } from "./segment.ts";
 
 /** The activation of a vec4f `z`, componentwise with the scalar helpers (as matmul's). */
@@ -150,21 +150,9 @@ export function edgeLinear(
         const s = gradSlot(rest);
         matmul(dz, w, s.grad, { m: e, n: k, k: h, transB: true, accumulate: s.accumulate });
       }
-      if (w.requiresGrad) {
-        const s = gradSlot(w);
-        matmul(rest, dz, s.grad, {
-          m: k,
-          n: h,
-          k: e,
-          transA: true,
-          accumulate: s.accumulate,
-          fixedK: false,
-        });
-      }
-      if (bias?.requiresGrad) {
-        const s = gradSlot(bias);
-        columnSum(dz, s.grad, e, h, s.accumulate);
-      }
+      // dW_r = restᵀ·dZ and db: one product where db's buffer follows W_r's (W_r the last rows
+      // of φe's first weight, its bias right after it in the parameter buffer).
+      weightAndBiasGrads(rest, dz, w, bias, e, k, h);
     });
   }
   return out;

@@ -18,7 +18,7 @@ import {
 } from "../tape.ts";
 import { type Activation, matmul } from "./matmul.ts";
 import { activationOf, mapInto, preActivationGrad } from "./elementwise.ts";
-import { recordCopy } from "../commands.ts";
+import { recordClear, recordCopy } from "../commands.ts";
 import { columnSum } from "./reduce.ts";
 
 /** Whether `below` (n values) starts right after the K×N matrix `above` in the same buffer. */
@@ -29,6 +29,58 @@ function follows(above: Tensor, below: Tensor): boolean {
 
 /** Whether [dW; db] may be one product (switch for the comparison tests; default true). */
 export const linearSwitches: { jointBiasGrad: boolean } = { jointBiasGrad: true };
+
+/**
+ * Records a layer's dW = Xᵀ·dZ (K×N) and db = 1ᵀ·dZ: one product [dW; db] (`matmul`'s
+ * `onesRow`) when the bias's gradient follows the weight's in one buffer, as in a ParameterSet
+ * (a slot that would be overwritten is cleared first, when the other adds), else two.
+ *
+ * @param x the layer's input, M×K
+ * @param dz the gradient of its pre-activation, M×N
+ * @param weight K×N (or a row view of a larger weight, see `rowBlock`)
+ * @param bias N values, or null
+ * @param m rows of x
+ * @param k columns of x
+ * @param n columns of dz
+ */
+export function weightAndBiasGrads(
+  x: Tensor,
+  dz: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  m: number,
+  k: number,
+  n: number,
+): void {
+  const sw = weight.requiresGrad ? gradSlot(weight) : null;
+  const sb = bias?.requiresGrad ? gradSlot(bias) : null;
+  if (linearSwitches.jointBiasGrad && sw && sb && follows(sw.grad, sb.grad)) {
+    const accumulate = sw.accumulate || sb.accumulate;
+    if (accumulate && !sw.accumulate) recordClear(sw.grad);
+    if (accumulate && !sb.accumulate) recordClear(sb.grad);
+    matmul(x, dz, sw.grad.spanRows(k + 1), {
+      m: k + 1,
+      n,
+      k: m,
+      transA: true,
+      accumulate,
+      fixedK: false,
+      onesRow: true,
+    });
+    return;
+  }
+  if (sw) {
+    matmul(x, dz, sw.grad, {
+      m: k,
+      n,
+      k: m,
+      transA: true,
+      accumulate: sw.accumulate,
+      fixedK: false,
+    });
+  }
+  if (sb) columnSum(dz, sb.grad, m, n, sb.accumulate);
+}
 
 function check2d(t: Tensor, what: string): [number, number] {
   if (t.shape.length !== 2) throw new Error(`linear: ${what} must be 2-D, got [${t.shape}]`);
@@ -109,34 +161,7 @@ export function linear(
           activationGrad: s.activation,
         });
       }
-      const sw = weight.requiresGrad ? gradSlot(weight) : null;
-      const sb = bias?.requiresGrad ? gradSlot(bias) : null;
-      const joint = linearSwitches.jointBiasGrad && sw && sb && sw.accumulate === sb.accumulate &&
-        follows(sw.grad, sb.grad);
-      if (joint) {
-        // [dW; db] = [Xᵀ·dZ; 1ᵀ·dZ] in one product: the bias's gradient follows the weight's.
-        matmul(x, dz, sw.grad.spanRows(k + 1), {
-          m: k + 1,
-          n,
-          k: m,
-          transA: true,
-          accumulate: sw.accumulate,
-          fixedK: false,
-          onesRow: true,
-        });
-        return;
-      }
-      if (sw) {
-        matmul(x, dz, sw.grad, {
-          m: k,
-          n,
-          k: m,
-          transA: true,
-          accumulate: sw.accumulate,
-          fixedK: false,
-        });
-      }
-      if (sb) columnSum(dz, sb.grad, m, n, sb.accumulate);
+      weightAndBiasGrads(x, dz, weight, bias, m, k, n);
     });
   }
   return y;
