@@ -126,6 +126,10 @@ export class EGCL {
   readonly attMlp: Dense | null;
   /** φv: the velocity MLP's two layers (eq. 7), or null without `velocity`. */
   readonly velMlp: [Dense, Dense] | null;
+  /** The layer's parameter tensors. */
+  private readonly parameters: Tensor[];
+  /** Where each weight sits in the parameter buffer, for the whole-layer kernel. */
+  private readonly wholeLayerWeights: EGCLLayerWeights;
 
   /**
    * Declares the layer's parameters under `prefix` with the reference's names
@@ -184,6 +188,47 @@ export class EGCL {
         dense(ps, `${p}coord_mlp_vel.2`, H, 1, rng),
       ]
       : null;
+    const layers = [
+      ...this.edgeMlp,
+      ...this.nodeMlp,
+      ...(this.coordMlp ?? []),
+      ...(this.attMlp ? [this.attMlp] : []),
+      ...(this.velMlp ?? []),
+    ];
+    this.parameters = layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight]));
+    // Offsets into the parameter buffer, fixed at declaration (ParameterSet.add).
+    const at = (t: Tensor | null | undefined) => (t ? t.offset / 4 : null);
+    this.wholeLayerWeights = {
+      edge0: at(this.edgeMlp[0].weight),
+      edge0Bias: at(this.edgeMlp[0].bias),
+      edge1: at(this.edgeMlp[1].weight),
+      edge1Bias: at(this.edgeMlp[1].bias),
+      node0: at(this.nodeMlp[0].weight),
+      node0Bias: at(this.nodeMlp[0].bias),
+      node1: at(this.nodeMlp[1].weight),
+      node1Bias: at(this.nodeMlp[1].bias),
+      coord0: at(this.coordMlp?.[0].weight),
+      coord0Bias: at(this.coordMlp?.[0].bias),
+      coord1: at(this.coordMlp?.[1].weight),
+      att: at(this.attMlp?.weight),
+      attBias: at(this.attMlp?.bias),
+      vel0: at(this.velMlp?.[0].weight),
+      vel0Bias: at(this.velMlp?.[0].bias),
+      vel1: at(this.velMlp?.[1].weight),
+      vel1Bias: at(this.velMlp?.[1].bias),
+    };
+  }
+
+  /** The inputs the options call for are there (both forms of the pass need them). */
+  private checkInput(input: EGCLInput): void {
+    const o = this.options;
+    if (o.edgesInD > 0 && !input.edgeAttr) {
+      throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
+    }
+    if (o.nodesAttDim > 0 && !input.nodeAttr) {
+      throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
+    }
+    if (o.velocity && !input.vel) throw new Error("EGCL: velocity layer needs vel");
   }
 
   /** φe's first layer with its activation, on [h_i, h_j, ‖x_i − x_j‖², a_ij]. */
@@ -209,18 +254,6 @@ export class EGCL {
     return activation(add(add(fromReceiver, fromSender), fromEdge), act);
   }
 
-  /** The layer's parameter tensors. */
-  private parameterTensors(): Tensor[] {
-    const layers = [
-      ...this.edgeMlp,
-      ...this.nodeMlp,
-      ...(this.coordMlp ?? []),
-      ...(this.attMlp ? [this.attMlp] : []),
-      ...(this.velMlp ?? []),
-    ];
-    return layers.flatMap((l) => (l.bias ? [l.weight, l.bias] : [l.weight]));
-  }
-
   /**
    * Whether this pass runs as one `egcl_layer_forward` dispatch: only where no gradient is
    * recorded, and as `egclSwitches.wholeLayer` says (by default where the adapter's profile
@@ -230,9 +263,7 @@ export class EGCL {
     const mode = egclSwitches.wholeLayer;
     if (mode === false) return false;
     const inputs = [input.h, input.x, input.vel, input.edgeAttr, input.nodeAttr];
-    if (needsGrad(...inputs, ...this.parameterTensors())) {
-      return false;
-    }
+    if (needsGrad(...inputs, ...this.parameters)) return false;
     if (gpuSync().info.maxStorageBuffersPerShaderStage < 10) return false;
     return mode === true || kernelProfile().wholeLayerForward;
   }
@@ -240,26 +271,6 @@ export class EGCL {
   /** The forward pass as one dispatch (egcl_layer.ts); the same values up to float rounding. */
   private forwardWholeLayer(input: EGCLInput): { h: Tensor; x: Tensor } {
     const o = this.options;
-    const at = (t: Tensor | null | undefined) => (t ? t.offset / 4 : -1);
-    const pair = (l: Dense | null | undefined): [number, number] => [at(l?.weight), at(l?.bias)];
-    const weights: EGCLLayerWeights = {
-      edge0: pair(this.edgeMlp[0]),
-      edge1: pair(this.edgeMlp[1]),
-      node0: pair(this.nodeMlp[0]),
-      node1: pair(this.nodeMlp[1]),
-      coord0: pair(this.coordMlp?.[0]),
-      coord1: at(this.coordMlp?.[1].weight),
-      att: pair(this.attMlp),
-      vel0: pair(this.velMlp?.[0]),
-      vel1: pair(this.velMlp?.[1]),
-    };
-    if (o.edgesInD > 0 && !input.edgeAttr) {
-      throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
-    }
-    if (o.nodesAttDim > 0 && !input.nodeAttr) {
-      throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
-    }
-    if (o.velocity && !input.vel) throw new Error("EGCL: velocity layer needs vel");
     return egclLayerForward(
       {
         ...o,
@@ -267,7 +278,7 @@ export class EGCL {
         coordsMean: o.coordsAgg === "mean",
       },
       this.ps.flat,
-      weights,
+      this.wholeLayerWeights,
       input.h,
       input.x,
       {
@@ -282,6 +293,7 @@ export class EGCL {
 
   /** Applies the layer: returns the new h and x (x unchanged when coordinates are not updated). */
   forward(input: EGCLInput): { h: Tensor; x: Tensor } {
+    this.checkInput(input);
     if (this.runsWholeLayer(input)) return this.forwardWholeLayer(input);
     const o = this.options;
     const { h, x, graph } = input;
@@ -307,10 +319,7 @@ export class EGCL {
 
     // eq. 3: m_ij = φe(h_i, h_j, ‖x_i − x_j‖², a_ij)
     const edgeIn = [radial];
-    if (o.edgesInD > 0) {
-      if (!input.edgeAttr) throw new Error("EGCL: edgesInD > 0 but no edgeAttr given");
-      edgeIn.push(input.edgeAttr);
-    }
+    if (o.edgesInD > 0) edgeIn.push(input.edgeAttr!);
     let m = applyDense(this.edgeMlp[1], this.edgeInputLayer(h, edgeIn, graph), act);
 
     // eq. 8: m_ij ← e_ij · m_ij, e_ij = sigmoid(Linear(m_ij))
@@ -334,15 +343,11 @@ export class EGCL {
     }
     // eq. 7: + φv(h_i) v_i, with the layer's input h and the network's input velocity
     if (this.velMlp) {
-      if (!input.vel) throw new Error("EGCL: velocity layer needs vel");
       const phiV = applyDense(this.velMlp[1], applyDense(this.velMlp[0], h, act));
-      xNew = add(xNew, mul(input.vel, phiV));
+      xNew = add(xNew, mul(input.vel!, phiV));
     }
 
     // eq. 5: m_i = Σ_j m_ij ; eq. 6: h_i ← h_i + φh(h_i, m_i)
-    if (o.nodesAttDim > 0 && !input.nodeAttr) {
-      throw new Error("EGCL: nodesAttDim > 0 but no nodeAttr given");
-    }
     const fused = egclSwitches.fuseNodeStage;
     let nodeIn: Tensor;
     if (fused && o.nodesAttDim === 0) {

@@ -64,54 +64,40 @@ export interface EGCLLayerShape {
   velocity: boolean;
 }
 
-/** Offsets (in floats, into the flat parameter buffer) of the layer's weights; -1 when absent. */
-export interface EGCLLayerWeights {
-  /** φe: (2F + 1 + A)×H and H. */
-  edge0: [number, number];
-  /** φe: H×H and H. */
-  edge1: [number, number];
-  /** φh: (F + H + NA)×H and H. */
-  node0: [number, number];
-  /** φh: H×O and O. */
-  node1: [number, number];
-  /** φx: H×H and H; H×1 (no bias). */
-  coord0: [number, number];
-  /** φx's output weights (H). */
-  coord1: number;
-  /** eq. 8: H weights and 1 bias. */
-  att: [number, number];
-  /** φv: F×H and H; H×1 and 1. */
-  vel0: [number, number];
-  /** φv's output weights and bias. */
-  vel1: [number, number];
-}
+/**
+ * The layer's weights, by the uniform that carries each one's offset into the flat parameter
+ * buffer: φe's two layers (`edge0`: (2F + 1 + A)×H, `edge1`: H×H), φh's (`node0`: (F + H + NA)×H,
+ * `node1`: H×O), φx's (`coord0`: H×H, `coord1`: H×1 without bias), eq. 8's gate (`att`: H×1) and
+ * φv's (`vel0`: F×H, `vel1`: H×1); `…Bias` their biases.
+ */
+export const EGCL_WEIGHT_SLOTS = [
+  "edge0",
+  "edge0Bias",
+  "edge1",
+  "edge1Bias",
+  "node0",
+  "node0Bias",
+  "node1",
+  "node1Bias",
+  "coord0",
+  "coord0Bias",
+  "coord1",
+  "att",
+  "attBias",
+  "vel0",
+  "vel0Bias",
+  "vel1",
+  "vel1Bias",
+] as const;
+
+/** Offsets in floats into the flat parameter buffer, by slot; null where the layer has none. */
+export type EGCLLayerWeights = Record<(typeof EGCL_WEIGHT_SLOTS)[number], number | null>;
 
 const WG = 64;
-
-const UNIFORM_OFFSETS = [
-  "oE0",
-  "oE0b",
-  "oE1",
-  "oE1b",
-  "oN0",
-  "oN0b",
-  "oN1",
-  "oN1b",
-  "oC0",
-  "oC0b",
-  "oC1",
-  "oAtt",
-  "oAttb",
-  "oV0",
-  "oV0b",
-  "oV1",
-  "oV1b",
-] as const;
 
 function body(c: Record<string, string | number | boolean>): string {
   const act = c.ACT as Activation;
   const a = (v: string) => activationExpr(act, v);
-  const F = "F", H = "H";
   const scaleDiff = c.NORMALIZE === "plusOne"
     ? "diff = diff / (safeSqrt(r2) + 1.0);"
     : c.NORMALIZE === "detached"
@@ -121,14 +107,14 @@ function body(c: Record<string, string | number | boolean>): string {
   let i = groupIndex;
   if (i >= params.nodes) { return; }
   let lane = localIndex;
-  for (var k = lane; k < ${F}; k += WORKGROUP_SIZE) { hi[k] = h[i * ${F} + k]; }
+  for (var k = lane; k < F; k += WORKGROUP_SIZE) { hi[k] = h[i * F + k]; }
   for (var d = lane; d < D; d += WORKGROUP_SIZE) { xi[d] = x[i * D + d]; xa[d] = 0.0; }
   if (lane == 0u) { edgeRange[0] = ptr[i]; edgeRange[1] = ptr[i + 1u]; }
   workgroupBarrier();
   // h_i·W_i + b (φe's first layer, the receiver's rows), and the m_i accumulators
-  for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
-    var s = w[params.oE0b + col];
-    for (var k = 0u; k < ${F}; k++) { s += hi[k] * w[params.oE0 + k * ${H} + col]; }
+  for (var col = lane; col < H; col += WORKGROUP_SIZE) {
+    var s = w[params.edge0Bias + col];
+    for (var k = 0u; k < F; k++) { s += hi[k] * w[params.edge0 + k * H + col]; }
     pi[col] = s;
     mi[col] = 0.0;
   }
@@ -137,31 +123,31 @@ function body(c: Record<string, string | number | boolean>): string {
   for (var start = e0; start < e1; start += C) {
     let count = min(C, e1 - start);
     // eq. 3, first layer: act(h_i·W_i + h_j·W_j + r²·w_r + a_ij·W_a + b)
-    for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
+    for (var col = lane; col < H; col += WORKGROUP_SIZE) {
       for (var t = 0u; t < count; t++) {
         let e = start + t;
         let j = send[e];
         var s = pi[col];
-        for (var k = 0u; k < ${F}; k++) {
-          s += h[j * ${F} + k] * w[params.oE0 + (${F} + k) * ${H} + col];
+        for (var k = 0u; k < F; k++) {
+          s += h[j * F + k] * w[params.edge0 + (F + k) * H + col];
         }
         var r2 = 0.0;
         for (var d = 0u; d < D; d++) { let df = xi[d] - x[j * D + d]; r2 += df * df; }
-        s += r2 * w[params.oE0 + 2u * ${F} * ${H} + col];
+        s += r2 * w[params.edge0 + 2u * F * H + col];
         for (var q = 0u; q < A; q++) {
-          s += attr[e * A + q] * w[params.oE0 + (2u * ${F} + 1u + q) * ${H} + col];
+          s += attr[e * A + q] * w[params.edge0 + (2u * F + 1u + q) * H + col];
         }
-        z[t * ${H} + col] = ${a("s")};
+        z[t * H + col] = ${a("s")};
       }
     }
     workgroupBarrier();
     // eq. 3, second layer: m_e = act(z_e·W₂ + b₂)
-    for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
+    for (var col = lane; col < H; col += WORKGROUP_SIZE) {
       for (var t = 0u; t < count; t++) {
-        var s = w[params.oE1b + col];
-        for (var k = 0u; k < ${H}; k++) { s += z[t * ${H} + k] * w[params.oE1 + k * ${H} + col]; }
+        var s = w[params.edge1Bias + col];
+        for (var k = 0u; k < H; k++) { s += z[t * H + k] * w[params.edge1 + k * H + col]; }
         let mv = ${a("s")};
-        m[t * ${H} + col] = mv;
+        m[t * H + col] = mv;
         ${c.ATTENTION ? "" : "mi[col] += mv;"}
       }
     }
@@ -170,15 +156,15 @@ function body(c: Record<string, string | number | boolean>): string {
     c.ATTENTION
       ? `// eq. 8: m_e ← m_e · sigmoid(m_e·w + b)
     for (var t = lane; t < count; t += WORKGROUP_SIZE) {
-      var s = w[params.oAttb];
-      for (var k = 0u; k < ${H}; k++) { s += m[t * ${H} + k] * w[params.oAtt + k]; }
+      var s = w[params.attBias];
+      for (var k = 0u; k < H; k++) { s += m[t * H + k] * w[params.att + k]; }
       gate[t] = sigmoid(s);
     }
     workgroupBarrier();
-    for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
+    for (var col = lane; col < H; col += WORKGROUP_SIZE) {
       for (var t = 0u; t < count; t++) {
-        let mv = m[t * ${H} + col] * gate[t];
-        m[t * ${H} + col] = mv;
+        let mv = m[t * H + col] * gate[t];
+        m[t * H + col] = mv;
         mi[col] += mv;
       }
     }
@@ -188,17 +174,17 @@ function body(c: Record<string, string | number | boolean>): string {
     ${
     c.UPDATE_COORDS
       ? `// eq. 4: φx(m_e) = act(m_e·W₃ + b₃)·w₄, summed over channels in order
-    for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
+    for (var col = lane; col < H; col += WORKGROUP_SIZE) {
       for (var t = 0u; t < count; t++) {
-        var s = w[params.oC0b + col];
-        for (var k = 0u; k < ${H}; k++) { s += m[t * ${H} + k] * w[params.oC0 + k * ${H} + col]; }
-        z[t * ${H} + col] = ${a("s")};
+        var s = w[params.coord0Bias + col];
+        for (var k = 0u; k < H; k++) { s += m[t * H + k] * w[params.coord0 + k * H + col]; }
+        z[t * H + col] = ${a("s")};
       }
     }
     workgroupBarrier();
     for (var t = lane; t < count; t += WORKGROUP_SIZE) {
       var s = 0.0;
-      for (var k = 0u; k < ${H}; k++) { s += z[t * ${H} + k] * w[params.oC1 + k]; }
+      for (var k = 0u; k < H; k++) { s += z[t * H + k] * w[params.coord1 + k]; }
       phi[t] = ${c.TANH ? `tanh(s) * COORDS_RANGE` : "s"};
     }
     workgroupBarrier();
@@ -206,10 +192,14 @@ function body(c: Record<string, string | number | boolean>): string {
       var acc = xa[d];
       for (var t = 0u; t < count; t++) {
         let j = send[start + t];
-        var r2 = 0.0;
-        for (var dd = 0u; dd < D; dd++) { let df = xi[dd] - x[j * D + dd]; r2 += df * df; }
         var diff = xi[d] - x[j * D + d];
-        ${scaleDiff}
+        ${
+        scaleDiff
+          ? `var r2 = 0.0;
+        for (var dd = 0u; dd < D; dd++) { let df = xi[dd] - x[j * D + dd]; r2 += df * df; }
+        ${scaleDiff}`
+          : ""
+      }
         let tr = diff * phi[t];
         acc += ${c.CLAMP ? "clamp(tr, -100.0, 100.0)" : "tr"};
       }
@@ -221,26 +211,26 @@ function body(c: Record<string, string | number | boolean>): string {
   }
   workgroupBarrier();
   // eq. 6: φh's hidden layer on [h_i, m_i, a_i]; eq. 7's φv hidden layer on h_i
-  for (var col = lane; col < ${H}; col += WORKGROUP_SIZE) {
-    var s = w[params.oN0b + col];
-    for (var k = 0u; k < ${F}; k++) { s += hi[k] * w[params.oN0 + k * ${H} + col]; }
-    for (var k = 0u; k < ${H}; k++) { s += mi[k] * w[params.oN0 + (${F} + k) * ${H} + col]; }
+  for (var col = lane; col < H; col += WORKGROUP_SIZE) {
+    var s = w[params.node0Bias + col];
+    for (var k = 0u; k < F; k++) { s += hi[k] * w[params.node0 + k * H + col]; }
+    for (var k = 0u; k < H; k++) { s += mi[k] * w[params.node0 + (F + k) * H + col]; }
     for (var k = 0u; k < NA; k++) {
-      s += nodeAttr[i * NA + k] * w[params.oN0 + (${F} + ${H} + k) * ${H} + col];
+      s += nodeAttr[i * NA + k] * w[params.node0 + (F + H + k) * H + col];
     }
     u[col] = ${a("s")};
     ${
     c.VELOCITY
-      ? `var v = w[params.oV0b + col];
-    for (var k = 0u; k < ${F}; k++) { v += hi[k] * w[params.oV0 + k * ${H} + col]; }
+      ? `var v = w[params.vel0Bias + col];
+    for (var k = 0u; k < F; k++) { v += hi[k] * w[params.vel0 + k * H + col]; }
     z[col] = ${a("v")};`
       : ""
   }
   }
   workgroupBarrier();
   for (var col = lane; col < O; col += WORKGROUP_SIZE) {
-    var s = w[params.oN1b + col];
-    for (var k = 0u; k < ${H}; k++) { s += u[k] * w[params.oN1 + k * O + col]; }
+    var s = w[params.node1Bias + col];
+    for (var k = 0u; k < H; k++) { s += u[k] * w[params.node1 + k * O + col]; }
     hOut[i * O + col] = ${c.RESIDUAL ? "hi[col] + s" : "s"};
   }
   ${
@@ -248,8 +238,8 @@ function body(c: Record<string, string | number | boolean>): string {
       ? `
   ${
         c.VELOCITY
-          ? `var sv = w[params.oV1b];
-  for (var k = 0u; k < ${H}; k++) { sv += z[k] * w[params.oV1 + k]; }`
+          ? `var sv = w[params.vel1Bias];
+  for (var k = 0u; k < H; k++) { sv += z[k] * w[params.vel1 + k]; }`
           : ""
       }
   for (var d = lane; d < D; d += WORKGROUP_SIZE) {
@@ -285,7 +275,7 @@ const egclLayerKernel = defineKernel({
   },
   uniforms: {
     nodes: "u32",
-    ...Object.fromEntries(UNIFORM_OFFSETS.map((n) => [n, "u32" as const])),
+    ...Object.fromEntries(EGCL_WEIGHT_SLOTS.map((n) => [n, "u32" as const])),
   },
   bindings: {
     h: { type: "f32", access: "read" },
@@ -315,7 +305,7 @@ var<workgroup> edgeRange: array<u32, 2>;`,
 });
 
 /** Edges per chunk: the two C×H chunk buffers stay within 8 KiB of workgroup memory. */
-export function egclChunk(hiddenNf: number): number {
+function egclChunk(hiddenNf: number): number {
   return Math.max(1, Math.min(16, Math.floor(1024 / hiddenNf)));
 }
 
@@ -397,29 +387,8 @@ export function egclLayerForward(
     CLAMP: s.clampMessages,
     VELOCITY: s.velocity,
   });
-  const off = (o: number) => Math.max(0, o);
-  const wt = weights;
-  const offsets: Record<(typeof UNIFORM_OFFSETS)[number], number> = {
-    oE0: wt.edge0[0],
-    oE0b: wt.edge0[1],
-    oE1: wt.edge1[0],
-    oE1b: wt.edge1[1],
-    oN0: wt.node0[0],
-    oN0b: wt.node0[1],
-    oN1: wt.node1[0],
-    oN1b: wt.node1[1],
-    oC0: wt.coord0[0],
-    oC0b: wt.coord0[1],
-    oC1: wt.coord1,
-    oAtt: wt.att[0],
-    oAttb: wt.att[1],
-    oV0: wt.vel0[0],
-    oV0b: wt.vel0[1],
-    oV1: wt.vel1[0],
-    oV1b: wt.vel1[1],
-  };
   const uniforms: Record<string, number> = { nodes: n };
-  for (const [k, o] of Object.entries(offsets)) uniforms[k] = off(o);
+  for (const k of EGCL_WEIGHT_SLOTS) uniforms[k] = weights[k] ?? 0; // absent: never read
   recordDispatch(
     v,
     [

@@ -218,7 +218,11 @@ interface Plan {
  * when the product does not qualify: a CPU profile, no bias/activation/z, and buffers that hold
  * a whole window (sizes multiples of 256 bytes, so a window moved back to the end covers it).
  */
-function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions, lda: number): number {
+/** A's stored width with `transA` (K×lda): one less than C's rows with `onesRow`. */
+const storedWidthOfA = (o: MatmulOptions) => (o.onesRow ? o.m - 1 : o.m);
+
+function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
+  const lda = storedWidthOfA(o);
   if (!o.transA || o.transB || o.bias || o.z || (o.activation ?? "none") !== "none") return 0;
   if ((o.activationGrad?.act ?? "none") !== "none") return 0;
   if (o.k === 0) return 0;
@@ -245,8 +249,7 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
   const fit = (x: number, max: number) => Math.min(max, 4 * Math.ceil(x / 4));
   // dW = Xᵀ·dZ contracts over the batch: on a CPU adapter both factors are read from uniform
   // windows of k rows, one accumulating dispatch per window (storage reads cost 12× more).
-  const lda = o.onesRow ? o.m - 1 : o.m;
-  const kRows = profile.matmulUniform && o.uniform !== false ? kWindowRows(a, b, o, lda) : 0;
+  const kRows = profile.matmulUniform && o.uniform !== false ? kWindowRows(a, b, o) : 0;
   if (kRows > 0) {
     // At least 16 invocations (two workgroups of 8: both cores of a 2-core adapter) where the
     // columns allow: a 64×64 dW in 8×32 blocks, a column sum (M = 1) in 4×8 blocks.
@@ -329,8 +332,7 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
       "matmul: onesRow needs transA, and takes no transB, bias, activation or saved tensors",
     );
   }
-  // A's stored width (transA): one less than C's rows with onesRow.
-  const lda = o.onesRow ? o.m - 1 : o.m;
+  const lda = storedWidthOfA(o);
   if (a.size < lda * o.k || b.size < o.k * o.n || c.size < o.m * o.n) {
     throw new Error(
       `matmul: operands [${a.shape}]·[${b.shape}] → [${c.shape}] are smaller than ` +

@@ -176,6 +176,17 @@ function cols(t: Tensor, op: string): number {
 }
 
 /**
+ * Rows of w values inside rows `stride` wide (default w) from column `offset` (default 0): the
+ * vec4 form when all three are multiples of 4; stride, offset and invocations per row in that
+ * form's elements.
+ */
+function rowLayout(w: number, stride = w, offset = 0) {
+  const four = kernelSwitches.vec4 && [w, stride, offset].every((v) => v % 4 === 0);
+  const u = four ? 4 : 1;
+  return { four, stride: stride / u, offset: offset / u, perRow: w / u };
+}
+
+/**
  * Records `out[r] (+)= x[index[r]] (· scale[index[r]])` for `rows` rows of width w; the source
  * rows may be columns `[srcOffset, srcOffset + w)` of rows `srcStride` wide.
  */
@@ -187,17 +198,15 @@ export function gatherInto(
   w: number,
   o: { scale?: Tensor; accumulate?: boolean; srcStride?: number; srcOffset?: number } = {},
 ): void {
-  const stride = o.srcStride ?? w, offset = o.srcOffset ?? 0;
-  const four = kernelSwitches.vec4 && [w, stride, offset].every((v) => v % 4 === 0);
-  const u = four ? 4 : 1;
-  const v = (four ? gather4Kernel : gatherKernel).variant({
+  const l = rowLayout(w, o.srcStride, o.srcOffset);
+  const v = (l.four ? gather4Kernel : gatherKernel).variant({
     COLS: w,
-    X_STRIDE: stride / u,
-    X_OFFSET: offset / u,
+    X_STRIDE: l.stride,
+    X_OFFSET: l.offset,
     SCALED: !!o.scale,
     ACCUMULATE: !!o.accumulate,
   });
-  recordDispatch(v, [x, index, o.scale ?? x, out], rows * (four ? w / 4 : w), { rows });
+  recordDispatch(v, [x, index, o.scale ?? x, out], rows * l.perRow, { rows });
 }
 
 /**
@@ -218,19 +227,16 @@ export function segmentSumInto(
     outOffset?: number;
   } = {},
 ): void {
-  const stride = o.outStride ?? w, offset = o.outOffset ?? 0;
-  const four = kernelSwitches.vec4 && [w, stride, offset].every((v) => v % 4 === 0);
-  const u = four ? 4 : 1;
-  const v = (four ? segmentSum4Kernel : segmentSumKernel).variant({
+  const l = rowLayout(w, o.outStride, o.outOffset);
+  const v = (l.four ? segmentSum4Kernel : segmentSumKernel).variant({
     COLS: w,
-    OUT_STRIDE: stride / u,
-    OUT_OFFSET: offset / u,
+    OUT_STRIDE: l.stride,
+    OUT_OFFSET: l.offset,
     PERMUTED: !!o.perm,
     SCALED: !!o.scale,
     ACCUMULATE: !!o.accumulate,
   });
-  const threads = numSegments * (four ? w / 4 : w);
-  recordDispatch(v, [x, ptr, o.perm ?? ptr, o.scale ?? x, out], threads, {
+  recordDispatch(v, [x, ptr, o.perm ?? ptr, o.scale ?? x, out], numSegments * l.perRow, {
     segments: numSegments,
   });
 }
