@@ -28,7 +28,8 @@ export interface BufferSlice {
 interface DispatchCommand {
   kind: "dispatch";
   variant: KernelVariant;
-  uniforms: ArrayBuffer | null;
+  /** Its uniform struct's slot in the submission's staging (`uniformStage`), or -1: none. */
+  uniformSlot: number;
   slices: BufferSlice[];
   groups: [number, number];
 }
@@ -121,7 +122,7 @@ export function recordDispatch(
   threads: number,
   uniforms: Record<string, number> = {},
 ): void {
-  const { info, device } = gpuSync();
+  const { info, limits } = gpuSync();
   const spec = variant.spec;
   if (slices.length !== variant.bindingNames.length) {
     throw new Error(
@@ -130,23 +131,24 @@ export function recordDispatch(
     );
   }
   const uniformBytes = variant.uniformArrayBytes;
-  const storageCount = uniformBytes.filter((u) => u === null).length;
+  const storageCount = variant.storageBindingCount;
   if (storageCount > info.maxStorageBuffersPerShaderStage) {
     throw new Error(
       `kernel ${spec.name}: ${storageCount} storage bindings exceed the ` +
         `adapter's limit of ${info.maxStorageBuffersPerShaderStage}`,
     );
   }
-  const uniformCount = uniformBytes.length - storageCount + (variant.hasUniforms ? 1 : 0);
-  if (uniformCount > device.limits.maxUniformBuffersPerShaderStage) {
+  const uniformCount = variant.uniformBindingCount + (variant.hasUniforms ? 1 : 0);
+  if (uniformCount > limits.maxUniformBuffersPerShaderStage) {
     throw new Error(
       `kernel ${spec.name}: ${uniformCount} uniform bindings exceed the ` +
-        `adapter's limit of ${device.limits.maxUniformBuffersPerShaderStage}`,
+        `adapter's limit of ${limits.maxUniformBuffersPerShaderStage}`,
     );
   }
-  slices.forEach((b, i) => {
-    const u = uniformBytes[i];
-    const problem = u === null ? null : uniformSliceProblem(b, u, device);
+  const copies: BufferSlice[] = new Array(slices.length);
+  for (let i = 0; i < slices.length; i++) {
+    const b = slices[i], u = uniformBytes[i];
+    const problem = u === null ? null : uniformSliceProblem(b, u, limits);
     if (problem) {
       const name = variant.bindingNames[i];
       throw new UniformBindingError(`kernel ${spec.name}: uniform binding ${name} ${problem}`);
@@ -157,10 +159,11 @@ export function recordDispatch(
           `adapter's storage binding limit of ${info.maxStorageBufferBindingSize}`,
       );
     }
-  });
+    copies[i] = { buffer: b.buffer, offset: b.offset, bytes: b.bytes };
+  }
   if (threads <= 0) return;
   const groupsTotal = Math.ceil(threads / spec.workgroupSize);
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const maxDim = limits.maxComputeWorkgroupsPerDimension;
   let gx = groupsTotal, gy = 1;
   if (gx > maxDim) {
     gy = Math.ceil(gx / maxDim);
@@ -172,10 +175,30 @@ export function recordDispatch(
   pending.push({
     kind: "dispatch",
     variant,
-    uniforms: variant.hasUniforms ? variant.packUniforms(uniforms) : null,
-    slices: slices.map((t) => ({ buffer: t.buffer, offset: t.offset, bytes: t.bytes })),
+    uniformSlot: variant.hasUniforms ? stageUniforms(variant, uniforms) : -1,
+    slices: copies,
     groups: [gx, gy],
   });
+}
+
+/**
+ * The uniform structs of the pending dispatches, one 256-byte slot each in recording order:
+ * packed here as they are recorded and written to the uniform arena by one `writeBuffer` at
+ * submit (packing cost ~3 µs a dispatch as a buffer of its own, a few hundred per step).
+ */
+let uniformStage: DataView<ArrayBuffer> = new DataView(new ArrayBuffer(64 * UNIFORM_SLOT));
+let uniformSlots = 0;
+/** A stage handed back after its submission's `writeBuffer`, for the next one. */
+let spareStage: DataView<ArrayBuffer> | null = null;
+
+function stageUniforms(variant: KernelVariant, values: Record<string, number>): number {
+  if ((uniformSlots + 1) * UNIFORM_SLOT > uniformStage.byteLength) {
+    const grown = new Uint8Array(2 * uniformStage.byteLength);
+    grown.set(new Uint8Array(uniformStage.buffer, 0, uniformSlots * UNIFORM_SLOT));
+    uniformStage = new DataView(grown.buffer);
+  }
+  variant.packUniformsInto(values, uniformStage, uniformSlots * UNIFORM_SLOT);
+  return uniformSlots++;
 }
 
 /** Records a copy of `src.bytes` bytes from one slice to another. */
@@ -250,8 +273,9 @@ function bindGroupFor(
   offset: number,
 ): GPUBindGroup {
   const v = cmd.variant;
-  let key = v.key;
-  if (cmd.uniforms) key += `|u${bufferId(arena!)}@${offset}`;
+  let key = `${v.id}`;
+  const uniforms = cmd.uniformSlot >= 0;
+  if (uniforms) key += `|u${bufferId(arena!)}@${offset}`;
   // A storage binding spans the rest of its buffer (below), so its key is buffer and offset
   // alone: a step on another graph size finds the bind groups of the last one (a pool buffer
   // serves every tensor of its size class). Uniform arrays keep their declared size.
@@ -263,7 +287,7 @@ function bindGroupFor(
   if (!bg) {
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
-    if (cmd.uniforms) {
+    if (uniforms) {
       entries.push({
         binding: binding++,
         resource: { buffer: arena!, offset, size: v.uniformBytes },
@@ -284,15 +308,10 @@ function bindGroupFor(
   return bg;
 }
 
-/** Records one dispatch into an open pass (its uniforms at `offset` of the arena). */
-function encodeDispatch(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  c: DispatchCommand,
-  offset: number,
-): void {
+/** Records one dispatch into an open pass (its uniforms at its slot of the arena). */
+function encodeDispatch(device: GPUDevice, pass: GPUComputePassEncoder, c: DispatchCommand): void {
   pass.setPipeline(c.variant.pipeline!);
-  pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, offset));
+  pass.setBindGroup(0, bindGroupFor(device, c, uniformArena, c.uniformSlot * UNIFORM_SLOT));
   pass.dispatchWorkgroups(c.groups[0], c.groups[1]);
   stats.dispatches++;
 }
@@ -314,6 +333,11 @@ export async function submit(): Promise<void> {
   pending = [];
   const staging = stagingInFlight;
   stagingInFlight = [];
+  // This submission's uniforms; recording may go on (into a fresh stage) while it compiles.
+  const stage = uniformStage, slots = uniformSlots;
+  uniformStage = spareStage ?? new DataView(new ArrayBuffer(stage.byteLength));
+  spareStage = null;
+  uniformSlots = 0;
   const { device } = gpuSync();
   try {
     for (const c of commands) {
@@ -324,10 +348,7 @@ export async function submit(): Promise<void> {
     throw e;
   }
   // One uniform arena for the whole submission.
-  const withUniforms = commands.filter((c): c is DispatchCommand =>
-    c.kind === "dispatch" && c.uniforms !== null
-  );
-  const arenaBytes = withUniforms.length * UNIFORM_SLOT;
+  const arenaBytes = slots * UNIFORM_SLOT;
   if (arenaBytes > 0 && (!uniformArena || uniformArena.size < arenaBytes)) {
     uniformArena?.destroy();
     uniformArena = device.createBuffer({
@@ -335,11 +356,8 @@ export async function submit(): Promise<void> {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
   }
-  if (arenaBytes > 0) {
-    const bytes = new Uint8Array(arenaBytes);
-    withUniforms.forEach((c, i) => bytes.set(new Uint8Array(c.uniforms!), i * UNIFORM_SLOT));
-    device.queue.writeBuffer(uniformArena!, 0, bytes);
-  }
+  if (arenaBytes > 0) device.queue.writeBuffer(uniformArena!, 0, stage.buffer, 0, arenaBytes);
+  spareStage = stage; // writeBuffer has copied it
   if (profile) {
     await submitProfiled(device, commands);
     for (const b of staging) bufferPool.release(b);
@@ -349,11 +367,10 @@ export async function submit(): Promise<void> {
   device.pushErrorScope("validation");
   const encoder = device.createCommandEncoder();
   let pass: GPUComputePassEncoder | null = null;
-  let slot = 0;
   for (const c of commands) {
     if (c.kind === "dispatch") {
       if (!pass) pass = encoder.beginComputePass();
-      encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
+      encodeDispatch(device, pass, c);
     } else {
       if (pass) {
         pass.end();
@@ -382,12 +399,11 @@ export async function submit(): Promise<void> {
 
 async function submitProfiled(device: GPUDevice, commands: Command[]): Promise<void> {
   if (device.features.has("timestamp-query")) return await submitTimestamped(device, commands);
-  let slot = 0;
   for (const c of commands) {
     const encoder = device.createCommandEncoder();
     if (c.kind === "dispatch") {
       const pass = encoder.beginComputePass();
-      encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
+      encodeDispatch(device, pass, c);
       pass.end();
     } else encodeTransfer(encoder, c);
     const t0 = performance.now();
@@ -410,7 +426,6 @@ const STAMPED_DISPATCHES = 2048;
 
 /** The profiled submission with GPU timestamps around every dispatch (see `setProfiling`). */
 async function submitTimestamped(device: GPUDevice, commands: Command[]): Promise<void> {
-  let slot = 0;
   for (let first = 0; first < commands.length;) {
     const encoder = device.createCommandEncoder();
     const querySet = device.createQuerySet({ type: "timestamp", count: 2 * STAMPED_DISPATCHES });
@@ -427,7 +442,7 @@ async function submitTimestamped(device: GPUDevice, commands: Command[]): Promis
             endOfPassWriteIndex: 2 * k + 1,
           },
         });
-        encodeDispatch(device, pass, c, c.uniforms ? (slot++) * UNIFORM_SLOT : 0);
+        encodeDispatch(device, pass, c);
         pass.end();
         names.push(c.variant.key);
       } else {

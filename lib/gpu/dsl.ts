@@ -121,18 +121,28 @@ function wgslConstant(name: string, type: ScalarType, value: ConstantValue, kern
   return `const ${name}: ${type} = ${value}${type === "u32" ? "u" : "i"};`;
 }
 
+let nextVariantId = 1;
+
 /** One compiled (or compiling) variant of a kernel: the spec with its constants bound. */
 export class KernelVariant {
   /** The cache key: the kernel's name and its constants as JSON. */
   readonly key: string;
+  /** A number unique to this variant in the process (short cache keys of bind groups). */
+  readonly id: number = nextVariantId++;
   /** The generated WGSL module. */
   readonly code: string;
   /** Whether the spec declares uniforms (then binding 0 is the uniform struct). */
   readonly hasUniforms: boolean;
   /** Bytes of the uniform struct: 4 per value, rounded up to a multiple of 16 (at least 16). */
   readonly uniformBytes: number;
+  /** The uniform struct's fields in declaration order, with their types. */
+  readonly uniformFields: readonly (readonly [string, Exclude<ScalarType, "bool">])[];
   /** Names of the bindings (storage and uniform arrays), in binding order. */
   readonly bindingNames: string[];
+  /** Storage bindings (the uniform struct is one: it is read-only storage). */
+  readonly storageBindingCount: number;
+  /** Uniform-array bindings. */
+  readonly uniformBindingCount: number;
   /**
    * Per binding: bytes of a uniform array (its length × 16), bound exactly; `null` for storage.
    */
@@ -150,7 +160,10 @@ export class KernelVariant {
     this.uniformArrayBytes = Object.entries(spec.bindings).map(([name, b]) =>
       b.access === "uniform" ? uniformArrayLength(spec, name, b, constants) * 16 : null
     );
+    this.uniformBindingCount = this.uniformArrayBytes.filter((u) => u !== null).length;
+    this.storageBindingCount = this.uniformArrayBytes.length - this.uniformBindingCount;
     const uniforms = Object.entries(spec.uniforms ?? {});
+    this.uniformFields = uniforms;
     this.hasUniforms = uniforms.length > 0;
     this.uniformBytes = Math.max(16, Math.ceil((uniforms.length * 4) / 16) * 16);
     this.code = generate(spec, constants);
@@ -159,9 +172,16 @@ export class KernelVariant {
   /** Packs run-time values into the uniform struct's bytes (in declaration order). */
   packUniforms(values: Record<string, number>): ArrayBuffer {
     const buf = new ArrayBuffer(this.uniformBytes);
-    const view = new DataView(buf);
-    let offset = 0;
-    for (const [name, type] of Object.entries(this.spec.uniforms ?? {})) {
+    this.packUniformsInto(values, new DataView(buf), 0);
+    return buf;
+  }
+
+  /**
+   * Writes the uniform struct's bytes at `offset` of `view` (`uniformBytes` of them): what
+   * `recordDispatch` does for every dispatch, into one staging buffer per submission.
+   */
+  packUniformsInto(values: Record<string, number>, view: DataView, offset: number): void {
+    for (const [name, type] of this.uniformFields) {
       const v = values[name];
       if (typeof v !== "number" || Number.isNaN(v)) {
         throw new Error(`kernel ${this.spec.name}: uniform ${name} is missing or not a number`);
@@ -175,7 +195,6 @@ export class KernelVariant {
       } else view.setInt32(offset, v, true);
       offset += 4;
     }
-    return buf;
   }
 
   /** Compiles the variant once; a body that does not compile gives an error naming the kernel. */

@@ -23,6 +23,9 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / quarter) * quarter;
 }
 
+/** One number per usage and size class (sizes stay below 2³², usage flags below 2¹⁰). */
+const classKey = (usage: number, size: number) => usage * 2 ** 32 + size;
+
 /** Counts the pool's work, for tests and benchmarks. */
 export interface PoolStats {
   /** Buffers created since the process started. */
@@ -33,9 +36,13 @@ export interface PoolStats {
 
 /** Free buffers by usage and size class; `acquire` reuses one before it creates one. */
 export class BufferPool {
-  /** Free buffers by usage and size, highest creation number first (pop: the lowest). */
-  private readonly free = new Map<string, GPUBuffer[]>();
-  private readonly order = new WeakMap<GPUBuffer, number>();
+  /**
+   * Free buffers by usage and size (`classKey`), highest creation number first (pop: the
+   * lowest).
+   */
+  private readonly free = new Map<number, GPUBuffer[]>();
+  /** Each pool buffer's creation number and class key (no native getter on release). */
+  private readonly order = new WeakMap<GPUBuffer, { n: number; key: number }>();
   private created = 0;
   /** Buffers created and bytes held. */
   readonly stats: PoolStats = { created: 0, bytes: 0 };
@@ -50,7 +57,7 @@ export class BufferPool {
    */
   acquire(bytes: number, usage = STORAGE_USAGE, what = "a tensor"): GPUBuffer {
     const size = sizeClass(bytes);
-    const key = `${usage}:${size}`;
+    const key = classKey(usage, size);
     const list = this.free.get(key);
     const reused = list?.pop();
     if (reused) return reused;
@@ -64,19 +71,20 @@ export class BufferPool {
     this.stats.created++;
     this.stats.bytes += size;
     const buffer = device.createBuffer({ size, usage });
-    this.order.set(buffer, this.created++);
+    this.order.set(buffer, { n: this.created++, key });
     return buffer;
   }
 
   /** Puts a buffer back on the free list of its usage and size class (it is not destroyed). */
   release(buffer: GPUBuffer): void {
-    const key = `${buffer.usage}:${buffer.size}`;
+    const own = this.order.get(buffer);
+    const key = own?.key ?? classKey(buffer.usage, buffer.size);
     let list = this.free.get(key);
     if (!list) this.free.set(key, list = []);
     // Keep the list sorted by creation number, descending (lists are short: a step's tensors).
-    const n = this.order.get(buffer) ?? -1;
+    const n = own?.n ?? -1;
     let i = list.length;
-    while (i > 0 && (this.order.get(list[i - 1]) ?? -1) < n) i--;
+    while (i > 0 && (this.order.get(list[i - 1])?.n ?? -1) < n) i--;
     list.splice(i, 0, buffer);
   }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { gpuSync } from "./device.ts";
+import { type DeviceLimits, gpuSync } from "./device.ts";
 
 /** A byte range of a buffer (the shape of `BufferSlice` in commands.ts). */
 interface Slice {
@@ -20,9 +20,13 @@ interface Slice {
  * must come from a buffer with UNIFORM usage, start at a multiple of the adapter's uniform
  * offset alignment (256), lie inside its buffer and fit `maxUniformBufferBindingSize` (64 KiB).
  */
-export function uniformSliceProblem(s: Slice, bytes: number, device: GPUDevice): string | null {
-  const limit = device.limits.maxUniformBufferBindingSize;
-  const align = device.limits.minUniformBufferOffsetAlignment;
+export function uniformSliceProblem(
+  s: Slice,
+  bytes: number,
+  limits: Pick<DeviceLimits, "maxUniformBufferBindingSize" | "minUniformBufferOffsetAlignment">,
+): string | null {
+  const limit = limits.maxUniformBufferBindingSize;
+  const align = limits.minUniformBufferOffsetAlignment;
   if (bytes > limit) {
     return `is ${bytes} bytes, over the adapter's maxUniformBufferBindingSize of ${limit}`;
   }
@@ -50,5 +54,5 @@ export class UniformBindingError extends Error {
 
 /** Whether `s` can be bound as a uniform array of `bytes` bytes (see `UniformBindingError`). */
 export function fitsUniformBinding(s: Slice, bytes: number): boolean {
-  return uniformSliceProblem(s, bytes, gpuSync().device) === null;
+  return uniformSliceProblem(s, bytes, gpuSync().limits) === null;
 }

@@ -1,6 +1,14 @@
 // The WGSL DSL: what it emits, what it caches, and that no other file writes bindings by hand.
 import assert from "node:assert/strict";
-import { defineKernel, endStep, fromArray, getGpu, read, recordDispatch } from "../../mod.ts";
+import {
+  defineKernel,
+  endStep,
+  fromArray,
+  getGpu,
+  read,
+  recordDispatch,
+  submit,
+} from "../../mod.ts";
 
 const axpy = defineKernel({
   name: "dsl_test_axpy",
@@ -51,6 +59,21 @@ Deno.test("dsl: each dispatch of a submission sees its own uniforms", async () =
   recordDispatch(v, [x, y], 3, { n: 3, alpha: 10 });
   recordDispatch(v, [x, y], 1, { n: 1, alpha: 100 });
   assert.deepEqual([...await read(y)], [111, 22, 33, 4, 5]);
+  endStep();
+});
+
+Deno.test("dsl: uniforms recorded while a submission compiles stay apart from its own", async () => {
+  await getGpu();
+  const x = fromArray([1, 2, 3, 4], [4]);
+  const y = fromArray([0, 0, 0, 0], [4]);
+  // A variant never compiled before: the first submit awaits its compilation, and the second
+  // step's dispatches (more than the staging's first 64 slots) are recorded meanwhile.
+  const v = axpy.variant({ SQUASH: false, WIDTH: 7 });
+  recordDispatch(v, [x, y], 4, { n: 4, alpha: 1 });
+  const first = submit();
+  for (let i = 0; i < 100; i++) recordDispatch(v, [x, y], 2, { n: 2, alpha: 1000 });
+  await first;
+  assert.deepEqual([...await read(y)], [100001, 200002, 3, 4]);
   endStep();
 });
 
