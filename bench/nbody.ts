@@ -104,6 +104,8 @@ interface Row {
   params: number;
   forwardMs: number;
   stepMs: number;
+  /** Ours: host time of a step (recording, encoding, submission), device idle at its start. */
+  hostMs: number | null;
   epochS: number;
   epochUnit: string;
   dispatchesPerStep: number | null;
@@ -340,10 +342,11 @@ async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> 
   meter.reset();
   await idle();
   resetStats();
-  const stepMs: number[] = [];
+  const stepMs: number[] = [], hostMs: number[] = [];
   for (let i = 0; i < w.stepCount; i++) {
     const t0 = performance.now();
-    await step();
+    await step(); // returns once submitted: the host's part
+    hostMs.push(performance.now() - t0);
     await gpuSync().device.queue.onSubmittedWorkDone();
     stepMs.push(performance.now() - t0);
   }
@@ -375,6 +378,7 @@ async function benchOurs(w: Workload): Promise<{ row: Row; out: Float32Array }> 
     params: w.params.count,
     forwardMs: fwd.ms,
     stepMs: ms,
+    hostMs: median(hostMs),
     epochS,
     epochUnit: w.epoch.unit,
     dispatchesPerStep: dispatches,
@@ -398,6 +402,7 @@ function medianRow(same: Row[]): Row {
     ...same[0],
     forwardMs,
     stepMs,
+    hostMs: median(same.map((r) => r.hostMs ?? NaN)),
     epochS: median(same.map((r) => r.epochS)),
     forwardGflops: same[0].forwardFlops / forwardMs / 1e6,
     stepGflops: same[0].stepFlops / stepMs / 1e6,
@@ -515,6 +520,7 @@ function printTable(
     "params".padStart(8),
     "fwd ms".padStart(9),
     "step ms".padStart(9),
+    "host ms".padStart(8),
     "epoch s".padStart(8),
     "disp/step".padStart(9),
     "syncs/ep".padStart(8),
@@ -536,6 +542,7 @@ function printTable(
       String(r.params).padStart(8),
       fmt(r.forwardMs, 1).padStart(9),
       fmt(r.stepMs, 1).padStart(9),
+      fmt(r.hostMs, 1).padStart(8),
       fmt(r.epochS, 2).padStart(8),
       (r.dispatchesPerStep === null ? "–" : String(+r.dispatchesPerStep.toFixed(1))).padStart(9),
       (r.syncsPerEpoch === null ? "–" : String(r.syncsPerEpoch)).padStart(8),
@@ -554,6 +561,7 @@ function printRatio(q: Record<string, number>, label: string): void {
     "".padStart(8),
     `${fmt(q.forward, 2)}×`.padStart(9),
     `${fmt(q.step, 2)}×`.padStart(9),
+    "".padStart(8),
     `${fmt(q.epoch, 2)}×`.padStart(8),
   ].join(" "));
 }
@@ -742,6 +750,7 @@ for (const name of models) {
       params: t.params,
       forwardMs: t.forwardMs,
       stepMs: t.stepMs,
+      hostMs: null,
       epochS,
       epochUnit: ours.epochUnit,
       dispatchesPerStep: null,
@@ -775,6 +784,9 @@ const notes = [
   `no_grad passes (QM9: ${Math.max(2, qm9Steps)}).`,
   `step ms: median of ${steps} training steps (QM9: ${qm9Steps}) after warm-up, each waited ` +
   "for alone: batch upload/assembly, forward, loss, backward, Adam (ours: one submission).",
+  "host ms (ours): the same steps' host part, from the step's start to its submission (the " +
+  "device idle at the start): recording, encoding, queue.submit. A step back to back cannot " +
+  "take less; on a GPU it is most of the step.",
   "epoch s: N-body: 30 steps of 100 systems (3,000 samples) back to back + the epoch's one " +
   `loss read (PyTorch: 1 thread only). QM9: seconds per 1,000 molecules = ` +
   `median step × ${QM9.epochMolecules}/${QM9.molecules} (not timed as a run: tens of seconds ` +
