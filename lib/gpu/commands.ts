@@ -12,7 +12,7 @@
 
 import { gpuSync, takeUncapturedError } from "./device.ts";
 import type { KernelVariant } from "./dsl.ts";
-import { bufferPool } from "./pool.ts";
+import { bufferFacts, bufferPool } from "./pool.ts";
 import { UniformBindingError, uniformSliceProblem } from "./uniform_binding.ts";
 
 /** A byte range of a buffer: what a tensor binds. */
@@ -263,7 +263,7 @@ function destroyRetired(): void {
 
 /** Bytes bound for a storage slice: the rest of its buffer, a multiple of 16. */
 function storageBindingBytes(s: BufferSlice): number {
-  return Math.floor((s.buffer.size - s.offset) / 16) * 16;
+  return Math.floor((bufferFacts(s.buffer).size - s.offset) / 16) * 16;
 }
 
 function bindGroupFor(

@@ -23,6 +23,21 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / quarter) * quarter;
 }
 
+const facts = new WeakMap<GPUBuffer, { size: number; usage: number }>();
+
+/**
+ * A buffer's size and usage, read through Deno's native getters once (each read costs ~0.1 µs,
+ * and kernels ask for them at every dispatch they record).
+ *
+ * @param buffer any GPU buffer
+ * @returns its size in bytes and its usage flags
+ */
+export function bufferFacts(buffer: GPUBuffer): { size: number; usage: number } {
+  let f = facts.get(buffer);
+  if (!f) facts.set(buffer, f = { size: buffer.size, usage: buffer.usage });
+  return f;
+}
+
 /** One number per usage and size class (sizes stay below 2³², usage flags below 2¹⁰). */
 const classKey = (usage: number, size: number) => usage * 2 ** 32 + size;
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { bufferPool } from "./pool.ts";
+import { bufferFacts, bufferPool } from "./pool.ts";
 import { type BufferSlice, readSlices, recordWrite } from "./commands.ts";
 
 /** Element type of a tensor. */
@@ -145,7 +145,7 @@ export class Tensor implements BufferSlice {
     if (this.shape.length !== 2 || total < this.shape[0]) {
       throw new Error(`spanRows: ${total} rows from [${this.shape}]`);
     }
-    if (this.offset + total * cols * 4 > this.buffer.size) {
+    if (this.offset + total * cols * 4 > bufferFacts(this.buffer).size) {
       throw new Error(`spanRows: ${total} rows of ${cols} pass the end of the buffer`);
     }
     const view = new Tensor(this.store, [total, cols], this.dtype, this.offset);

@@ -7,6 +7,7 @@
  */
 
 import { type DeviceLimits, gpuSync } from "./device.ts";
+import { bufferFacts } from "./pool.ts";
 
 /** A byte range of a buffer (the shape of `BufferSlice` in commands.ts). */
 interface Slice {
@@ -33,12 +34,13 @@ export function uniformSliceProblem(
   if (s.offset % align) {
     return `starts at byte ${s.offset}, not a multiple of the uniform offset alignment ${align}`;
   }
-  if (!(s.buffer.usage & GPUBufferUsage.UNIFORM)) {
+  const { size, usage } = bufferFacts(s.buffer);
+  if (!(usage & GPUBufferUsage.UNIFORM)) {
     return "comes from a buffer without UNIFORM usage";
   }
-  if (s.offset + bytes > s.buffer.size) {
+  if (s.offset + bytes > size) {
     const at = `at byte ${s.offset}`;
-    return `declares ${bytes} bytes ${at}, past the end of its buffer (${s.buffer.size} bytes)`;
+    return `declares ${bytes} bytes ${at}, past the end of its buffer (${size} bytes)`;
   }
   return null;
 }

@@ -56,6 +56,7 @@
 import { type ConstantValue, defineKernel, type Kernel } from "../dsl.ts";
 import { type BufferSlice, recordDispatch } from "../commands.ts";
 import { fitsUniformBinding } from "../uniform_binding.ts";
+import { bufferFacts } from "../pool.ts";
 import { kernelProfile } from "../tuning.ts";
 import type { Tensor } from "../tensor.ts";
 import { type Activation, activationExpr, matmulBody, writeMode } from "./matmul_wgsl.ts";
@@ -88,7 +89,7 @@ const aLength = (c: Record<string, ConstantValue>) =>
 function windowAt(t: Tensor, first: number, bytes: number): BufferSlice {
   const offset = Math.min(
     t.offset + Math.floor((first * 4) / 256) * 256,
-    Math.floor((t.buffer.size - bytes) / 256) * 256,
+    Math.floor((bufferFacts(t.buffer).size - bytes) / 256) * 256,
   );
   return { buffer: t.buffer, offset, bytes };
 }
@@ -229,7 +230,7 @@ function kWindowRows(a: Tensor, b: Tensor, o: MatmulOptions): number {
   const most = Math.floor(((UNIFORM_LIMIT / 16 - WINDOW_SLACK - 15) * 4) / Math.max(o.m, o.n) / 4) *
     4;
   const fits = (t: Tensor, ld: number, rows: number) =>
-    t.buffer.size % 256 === 0 && t.offset % 256 === 0 &&
+    bufferFacts(t.buffer).size % 256 === 0 && t.offset % 256 === 0 &&
     fitsUniformBinding(t, 16 * windowVec4s(rows, ld));
   // The longest window both buffers hold (a small batch's buffers hold less than 64 KiB); a few
   // fixed lengths, so that varying batch sizes share their pipelines.
@@ -271,7 +272,7 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
   // its size is a multiple of 256 (so that a window moved back to the end covers the end).
   const windowRows = windowRowsFor(o.k, rows);
   const windowed = !o.transA && windowRows >= rows &&
-    a.buffer.size % 256 === 0 &&
+    bufferFacts(a.buffer).size % 256 === 0 &&
     fitsUniformBinding(a, 16 * aLength({ A_ROWS: windowRows, K: o.k }));
   return windowed
     ? { scheme: 2, rows, cols, windowRows }
@@ -285,7 +286,7 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
 function usesZWindows(p: Plan, o: MatmulOptions): boolean {
   const saved = o.activationGrad?.saved;
   return p.scheme === 2 && !!saved && o.activationGrad!.act !== "none" &&
-    writeMode(o.n, p.rows, p.cols) === "vec4" && saved.buffer.size % 256 === 0 &&
+    writeMode(o.n, p.rows, p.cols) === "vec4" && bufferFacts(saved.buffer).size % 256 === 0 &&
     fitsUniformBinding(saved, 16 * windowVec4s(p.windowRows, o.n));
 }
 
