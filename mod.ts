@@ -18,7 +18,7 @@
  * @module
  */
 
-export { type AdapterDescription, getGpu, type Gpu } from "./lib/gpu/device.ts";
+export { type AdapterDescription, type DeviceLimits, getGpu, type Gpu } from "./lib/gpu/device.ts";
 export {
   type BindingSpec,
   type ConstantValue,
@@ -99,6 +99,12 @@ export {
 } from "./lib/gpu/tuning_cache.ts";
 export { linear } from "./lib/gpu/kernels/linear.ts";
 export { edgeLinear } from "./lib/gpu/kernels/edge_linear.ts";
+export {
+  type CoordinateGraph,
+  coordinateUpdate,
+  type CoordinateUpdateOptions,
+  edgeDifferences,
+} from "./lib/gpu/kernels/egcl_coords.ts";
 export { type Activation, matmul, type MatmulOptions } from "./lib/gpu/kernels/matmul.ts";
 export {
   activation,

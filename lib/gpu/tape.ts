@@ -31,6 +31,8 @@ import type { Activation } from "./kernels/matmul_wgsl.ts";
 interface Node {
   op: string;
   output: Tensor;
+  /** Further outputs of the same op (`recordOp`'s `alsoOutputs`). */
+  also: Tensor[];
   backward: () => void;
 }
 
@@ -78,15 +80,24 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
 }
 
 /**
- * Records an op's backward. The closure runs only if the output received a gradient.
+ * Records an op's backward. The closure runs only if an output received a gradient.
  *
  * @param op the op's name (for errors)
  * @param output the op's output, marked as requiring grad
  * @param backward dispatches the backward kernels, reading `output.grad`
+ * @param alsoOutputs further outputs of the op (marked too): one closure serves them all, run
+ *   once when any has a gradient (`gradOf` of each may be null); all are complete by then, since
+ *   every consumer of them was recorded after the op
  */
-export function recordOp(op: string, output: Tensor, backward: () => void): void {
+export function recordOp(
+  op: string,
+  output: Tensor,
+  backward: () => void,
+  alsoOutputs: Tensor[] = [],
+): void {
   output.requiresGrad = true;
-  nodes.push({ op, output, backward });
+  for (const t of alsoOutputs) t.requiresGrad = true;
+  nodes.push({ op, output, also: alsoOutputs, backward });
 }
 
 /**
@@ -219,7 +230,8 @@ export function backward(loss: Tensor, seed: Tensor): void {
   loss.gradFresh = true;
   touched.push(loss);
   for (let i = nodes.length - 1; i >= 0; i--) {
-    if (gradOf(nodes[i].output)) nodes[i].backward();
+    const n = nodes[i];
+    if (gradOf(n.output) || n.also.some((t) => gradOf(t))) n.backward();
   }
 }
 
