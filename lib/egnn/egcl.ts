@@ -27,6 +27,7 @@ import {
 import { linear } from "../gpu/kernels/linear.ts";
 import { edgeLinear } from "../gpu/kernels/edge_linear.ts";
 import { appendSegmentSum, gatherRows, segmentMean, segmentSum } from "../gpu/kernels/segment.ts";
+import { coordinateUpdate, edgeDifferences } from "../gpu/kernels/egcl_coords.ts";
 import { concat, rowBlock } from "../gpu/kernels/columns.ts";
 import { rowSquaredNorm } from "../gpu/kernels/rownorm.ts";
 import type { Activation } from "../gpu/kernels/matmul.ts";
@@ -39,12 +40,19 @@ import type { Random } from "../random.ts";
  * `wholeLayer`: whether an EGCL pass without gradients runs as one whole-layer dispatch: `"auto"`
  * (default) as the adapter's kernel profile says (`wholeLayerForward`), or always / never (tests,
  * benches). `fuseNodeStage` (default true): eq. 5's sum written straight into φh's input
- * (`appendSegmentSum`) and the residual added in φh's output product; false runs them as separate
- * ops (the fusion tests compare the two).
+ * (`appendSegmentSum`) and the residual added in φh's output product. `fuseCoordinates` (default
+ * true): x_i − x_j and its squared norm in one pass (`edgeDifferences`), and eq. 4's update with
+ * eq. 7's velocity term in another (`coordinateUpdate`). False runs them as separate ops (the
+ * fusion tests compare the two).
  */
-export const egclSwitches: { wholeLayer: "auto" | boolean; fuseNodeStage: boolean } = {
+export const egclSwitches: {
+  wholeLayer: "auto" | boolean;
+  fuseNodeStage: boolean;
+  fuseCoordinates: boolean;
+} = {
   wholeLayer: "auto",
   fuseNodeStage: true,
+  fuseCoordinates: true,
 };
 
 /** Options of an EGCL; defaults are the reference's as its experiments call it. */
@@ -299,8 +307,9 @@ export class EGCL {
     const { h, x, graph } = input;
     const act = o.act;
 
-    let diff = sub(gatherRows(x, graph.receivers), gatherRows(x, graph.senders)); // x_i − x_j
-    const radial = rowSquaredNorm(diff); // ‖x_i − x_j‖²
+    const fuseCoords = egclSwitches.fuseCoordinates;
+    // x_i − x_j and ‖x_i − x_j‖²
+    let { diff, radial } = fuseCoords ? edgeDifferences(x, graph) : this.differences(x, graph);
     if (o.normalize === "detached") {
       const inv = empty(radial.shape);
       mapInto("1.0 / safeSqrt(av)", inv, radial, radial, radial); // no tape: no gradient
@@ -325,8 +334,10 @@ export class EGCL {
     // eq. 8: m_ij ← e_ij · m_ij, e_ij = sigmoid(Linear(m_ij))
     if (this.attMlp) m = mul(m, applyDense(this.attMlp, m, "sigmoid"));
 
-    // eq. 4: x_i ← x_i + C Σ_j (x_i − x_j) φx(m_ij)
+    // eq. 4: x_i ← x_i + C Σ_j (x_i − x_j) φx(m_ij) ; eq. 7: + φv(h_i) v_i, with the layer's
+    // input h and the network's input velocity
     let xNew = x;
+    const phiV = () => applyDense(this.velMlp![1], applyDense(this.velMlp![0], h, act));
     if (this.coordMlp) {
       let phi = applyDense(
         this.coordMlp[1],
@@ -334,20 +345,31 @@ export class EGCL {
         o.tanh ? "tanh" : "none",
       );
       if (o.tanh && o.coordsRange !== 1) phi = scale(phi, o.coordsRange);
-      const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
-      let agg = o.coordsAgg === "mean"
-        ? segmentMean(trans, graph.incoming)
-        : segmentSum(trans, graph.incoming);
-      if (o.coordsWeight !== 1) agg = scale(agg, o.coordsWeight);
-      xNew = add(x, agg);
-    }
-    // eq. 7: + φv(h_i) v_i, with the layer's input h and the network's input velocity
-    if (this.velMlp) {
-      const phiV = applyDense(this.velMlp[1], applyDense(this.velMlp[0], h, act));
-      xNew = add(xNew, mul(input.vel!, phiV));
-    }
+      if (fuseCoords && !input.vel?.requiresGrad) {
+        // eqs. 4 and 7 in one pass
+        xNew = coordinateUpdate(x, diff, phi, graph.incoming, {
+          mean: o.coordsAgg === "mean",
+          weight: o.coordsWeight,
+          clamp: o.clampMessages ? [-100, 100] : null,
+          velocity: this.velMlp ? { vel: input.vel!, phiV: phiV() } : null,
+        });
+      } else {
+        const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
+        let agg = o.coordsAgg === "mean"
+          ? segmentMean(trans, graph.incoming)
+          : segmentSum(trans, graph.incoming);
+        if (o.coordsWeight !== 1) agg = scale(agg, o.coordsWeight);
+        xNew = add(x, agg);
+        if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
+      }
+    } else if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
+    return { h: this.nodeStage(input, m), x: xNew };
+  }
 
-    // eq. 5: m_i = Σ_j m_ij ; eq. 6: h_i ← h_i + φh(h_i, m_i)
+  /** Eq. 5: m_i = Σ_j m_ij ; eq. 6: h_i ← h_i + φh(h_i, m_i). */
+  private nodeStage(input: EGCLInput, m: Tensor): Tensor {
+    const o = this.options;
+    const { h, graph } = input;
     const fused = egclSwitches.fuseNodeStage;
     let nodeIn: Tensor;
     if (fused && o.nodesAttDim === 0) {
@@ -357,13 +379,16 @@ export class EGCL {
       if (o.nodesAttDim > 0) parts.push(input.nodeAttr!);
       nodeIn = concat(parts);
     }
-    const u = applyDense(this.nodeMlp[0], nodeIn, act);
-    if (fused) {
-      // the residual added in φh's output product
-      return { h: applyDense(this.nodeMlp[1], u, "none", o.residual ? h : null), x: xNew };
-    }
-    let hNew = applyDense(this.nodeMlp[1], u);
-    if (o.residual) hNew = add(h, hNew);
-    return { h: hNew, x: xNew };
+    const u = applyDense(this.nodeMlp[0], nodeIn, o.act);
+    // the residual added in φh's output product
+    if (fused) return applyDense(this.nodeMlp[1], u, "none", o.residual ? h : null);
+    const hNew = applyDense(this.nodeMlp[1], u);
+    return o.residual ? add(h, hNew) : hNew;
+  }
+
+  /** x_i − x_j and ‖x_i − x_j‖² by separate ops (`fuseCoordinates` off). */
+  private differences(x: Tensor, graph: DeviceGraph): { diff: Tensor; radial: Tensor } {
+    const diff = sub(gatherRows(x, graph.receivers), gatherRows(x, graph.senders));
+    return { diff, radial: rowSquaredNorm(diff) };
   }
 }

@@ -3,7 +3,8 @@
 // the vec4 forms of the map, gather and segment kernels; gradients fused through activations; the
 // split weight's row blocks as views or copies; the node stage fused (eq. 5's sum into φh's input,
 // the residual into φh's product); an add's input sharing its output's gradient or copying it; a
-// layer's [dW; db] as one product or two. Forward outputs and every parameter gradient agree to
+// layer's [dW; db] as one product or two; the coordinate path in two fused passes or as separate
+// ops. Forward outputs and every parameter gradient agree to
 // float rounding (and the float64 reference tests check the default forms).
 import assert from "node:assert/strict";
 import {
@@ -42,6 +43,8 @@ type Form = {
   share: boolean;
   /** A layer's [dW; db] as one product where db follows dW in the parameter buffer. */
   joint: boolean;
+  /** x_i − x_j with its norm, and eqs. 4 and 7, each in one pass (egcl_coords.ts). */
+  coords: boolean;
 };
 const FORMS: Form[] = [
   {
@@ -52,8 +55,18 @@ const FORMS: Form[] = [
     node: false,
     share: false,
     joint: false,
+    coords: false,
   },
-  { split: true, vec4: true, actGrad: true, rowViews: true, node: true, share: true, joint: true },
+  {
+    split: true,
+    vec4: true,
+    actGrad: true,
+    rowViews: true,
+    node: true,
+    share: true,
+    joint: true,
+    coords: true,
+  },
   {
     split: false,
     vec4: true,
@@ -62,6 +75,7 @@ const FORMS: Form[] = [
     node: true,
     share: false,
     joint: true,
+    coords: true,
   },
   {
     split: true,
@@ -71,6 +85,7 @@ const FORMS: Form[] = [
     node: true,
     share: true,
     joint: false,
+    coords: false,
   },
   {
     split: true,
@@ -80,6 +95,7 @@ const FORMS: Form[] = [
     node: false,
     share: true,
     joint: true,
+    coords: true,
   },
   {
     split: false,
@@ -89,6 +105,7 @@ const FORMS: Form[] = [
     node: false,
     share: false,
     joint: false,
+    coords: false,
   },
 ];
 
@@ -105,6 +122,7 @@ async function run(
   egclSwitches.fuseNodeStage = form.node;
   tapeSwitches.shareGrads = form.share;
   linearSwitches.jointBiasGrad = form.joint;
+  egclSwitches.fuseCoordinates = form.coords;
   try {
     const y = forward();
     backward(y, full(y.shape, 1));
@@ -118,6 +136,7 @@ async function run(
     egclSwitches.fuseNodeStage = true;
     tapeSwitches.shareGrads = true;
     linearSwitches.jointBiasGrad = true;
+    egclSwitches.fuseCoordinates = true;
     resetTape();
     endStep();
   }
