@@ -23,9 +23,8 @@
 
 import { ParameterSet } from "../gpu/parameters.ts";
 import { fromArray, type Tensor } from "../gpu/tensor.ts";
-import { mul, scale, sub } from "../gpu/kernels/elementwise.ts";
-import { gatherRows } from "../gpu/kernels/segment.ts";
-import { rowSquaredNorm } from "../gpu/kernels/rownorm.ts";
+import { mul } from "../gpu/kernels/elementwise.ts";
+import { edgeDifferences } from "../gpu/kernels/egcl_coords.ts";
 import { Random } from "../random.ts";
 import { applyDense, type Dense } from "./nn.ts";
 import { EGCL } from "./egcl.ts";
@@ -123,6 +122,7 @@ export class GraphAutoencoder {
             edgesInD: 1,
             residual: i > 0,
             coordsAgg: "mean",
+            coordsOutScale: 1 - o.reg, // x ← x − reg·x after every layer
           }, rng),
         );
       } else {
@@ -177,8 +177,7 @@ export class GraphAutoencoder {
     }
     let h = ones();
     for (const layer of this.egcls) {
-      ({ h, x } = layer.forward({ h, x, graph, edgeAttr: adjacency }));
-      x = scale(x, 1 - o.reg); // x ← x − reg·x
+      ({ h, x } = layer.forward({ h, x, graph, edgeAttr: adjacency })); // then x ← x − reg·x
     }
     return x;
   }
@@ -191,9 +190,9 @@ export class GraphAutoencoder {
    * @returns E×1 logits (σ of them is Â_ij)
    */
   decode(z: Tensor, graph: DeviceGraph): Tensor {
-    const diff = sub(gatherRows(z, graph.receivers), gatherRows(z, graph.senders));
+    const { diff, radial } = edgeDifferences(z, graph); // z_i − z_j and ‖z_i − z_j‖², one pass
     if (this.gnn) return applyDense(this.gnn.fcDec!, mul(diff, diff));
-    return applyDense(this.distanceDecoder!, rowSquaredNorm(diff));
+    return applyDense(this.distanceDecoder!, radial);
   }
 
   /** `decode(encode(graph, adjacency, noise), graph)`: E×1 logits. */

@@ -102,6 +102,11 @@ export interface EGCLOptions {
   updateCoords?: boolean;
   /** Eq. 7: add φv(h_i)·v_i with the network's input velocity (`E_GCL_vel`, default false). */
   velocity?: boolean;
+  /**
+   * Multiply the layer's new coordinates by this (default 1): the autoencoder's decay
+   * x ← x − reg·x after every layer, folded into the coordinate update's pass.
+   */
+  coordsOutScale?: number;
 }
 
 /** Inputs of one layer application. */
@@ -165,6 +170,7 @@ export class EGCL {
       updateCoords: true,
       velocity: false,
       splitEdgeInput: "auto",
+      coordsOutScale: 1,
       ...options,
     };
     if (o.residual && o.inputNf !== o.outputNf) {
@@ -279,7 +285,7 @@ export class EGCL {
   /** The forward pass as one dispatch (egcl_layer.ts); the same values up to float rounding. */
   private forwardWholeLayer(input: EGCLInput): { h: Tensor; x: Tensor } {
     const o = this.options;
-    return egclLayerForward(
+    const out = egclLayerForward(
       {
         ...o,
         coordDim: input.x.shape[1],
@@ -297,6 +303,7 @@ export class EGCL {
       o.nodesAttDim > 0 ? input.nodeAttr! : null,
       o.velocity ? input.vel! : null,
     );
+    return o.coordsOutScale === 1 ? out : { h: out.h, x: scale(out.x, o.coordsOutScale) };
   }
 
   /** Applies the layer: returns the new h and x (x unchanged when coordinates are not updated). */
@@ -352,7 +359,9 @@ export class EGCL {
           weight: o.coordsWeight,
           clamp: o.clampMessages ? [-100, 100] : null,
           velocity: this.velMlp ? { vel: input.vel!, phiV: phiV() } : null,
+          outScale: o.coordsOutScale,
         });
+        return { h: this.nodeStage(input, m), x: xNew };
       } else {
         const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
         let agg = o.coordsAgg === "mean"
@@ -363,6 +372,7 @@ export class EGCL {
         if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
       }
     } else if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
+    if (o.coordsOutScale !== 1) xNew = scale(xNew, o.coordsOutScale);
     return { h: this.nodeStage(input, m), x: xNew };
   }
 

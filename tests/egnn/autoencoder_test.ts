@@ -37,6 +37,7 @@
 // Set EGNN_TEST_REPORT=1 to print the worst measured error of each case. The batch, the metric
 // and the checks are shared with egcl_test.ts in model_check.ts.
 import assert from "node:assert/strict";
+import { egclSwitches } from "../../lib/egnn/egcl.ts";
 import {
   type AutoencoderKind,
   concat,
@@ -179,6 +180,15 @@ for (const [k, encoder] of KINDS.entries()) {
   Deno.test(`graph autoencoder ${encoder} (H=16, 2 layers, K=4): logits and gradients match the reference`, () =>
     checkAutoencoder(encoder, 81 + k));
 }
+
+Deno.test("graph autoencoder egnn with the coordinate path as separate ops (the decay a pass of its own) matches the reference", async () => {
+  egclSwitches.fuseCoordinates = false;
+  try {
+    await checkAutoencoder("egnn", 90);
+  } finally {
+    egclSwitches.fuseCoordinates = true;
+  }
+});
 
 Deno.test("graph autoencoders at the reference's defaults: egnn 104,642, gnn and noise_gnn 88,017, rf 1,026 parameters", async () => {
   await getGpu();

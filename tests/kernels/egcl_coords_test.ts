@@ -101,14 +101,14 @@ const UPDATE_CASES: {
   label: string;
   make: () => GraphBatch;
   n: number;
-  o: Omit<UpdateOptions, "vel">;
+  o: Omit<UpdateOptions, "vel"> & { outScale?: number };
   velocity: boolean;
 }[] = [
   {
-    label: "mean, clamped ±0.5, weight 0.7, velocity",
+    label: "mean, clamped ±0.5, weight 0.7, velocity, scaled 0.8",
     make: fullBatch,
     n: 3,
-    o: { mean: true, weight: 0.7, clamp: [-0.5, 0.5] },
+    o: { mean: true, weight: 0.7, clamp: [-0.5, 0.5], outScale: 0.8 },
     velocity: true,
   },
   {

@@ -55,6 +55,8 @@ export interface UpdateOptions {
   clamp: [number, number] | null;
   /** N×n velocities (eq. 7), or none. */
   vel: Float64Array | null;
+  /** Multiplies the result (default 1). */
+  outScale?: number;
 }
 
 function incomingCounts(g: EdgeList): number[] {
@@ -86,8 +88,8 @@ export function coordinateUpdateForward(
   for (let i = 0; i < g.numNodes; i++) {
     const c = o.mean ? 1 / Math.max(1, count[i]) : 1;
     for (let d = 0; d < n; d++) {
-      out[i * n + d] = x[i * n + d] + o.weight * c * agg[i * n + d] +
-        (o.vel && phiV ? o.vel[i * n + d] * phiV[i] : 0);
+      out[i * n + d] = (o.outScale ?? 1) * (x[i * n + d] + o.weight * c * agg[i * n + d] +
+        (o.vel && phiV ? o.vel[i * n + d] * phiV[i] : 0));
     }
   }
   return out;
@@ -100,8 +102,9 @@ export function coordinateUpdateBackward(
   g: EdgeList,
   n: number,
   o: UpdateOptions,
-  seed: Float64Array,
+  outSeed: Float64Array,
 ): { dx: Float64Array; dDiff: Float64Array; dPhi: Float64Array; dPhiV: Float64Array } {
+  const seed = outSeed.map((v) => (o.outScale ?? 1) * v); // through the final scale
   const count = incomingCounts(g);
   const E = g.receivers.length;
   const dDiff = new Float64Array(E * n), dPhi = new Float64Array(E);

@@ -158,8 +158,15 @@ export function edgeDifferences(
 const updateKernel = defineKernel({
   name: "coordinate_update",
   workgroupSize: 64,
-  constants: { DIM: "u32", MEAN: "bool", WEIGHTED: "bool", CLAMP: "bool", VELOCITY: "bool" },
-  uniforms: { nodes: "u32", weight: "f32", lo: "f32", hi: "f32" },
+  constants: {
+    DIM: "u32",
+    MEAN: "bool",
+    WEIGHTED: "bool",
+    CLAMP: "bool",
+    VELOCITY: "bool",
+    SCALED: "bool",
+  },
+  uniforms: { nodes: "u32", weight: "f32", lo: "f32", hi: "f32", outScale: "f32" },
   bindings: {
     x: { type: "f32", access: "read" },
     diff: { type: "f32", access: "read" },
@@ -182,6 +189,7 @@ const updateKernel = defineKernel({
   ${c.WEIGHTED ? "s = s * params.weight;" : ""}
   var v = x[index] + s;
   ${c.VELOCITY ? "v = v + vel[index] * phiV[i];" : ""}
+  ${c.SCALED ? "v = params.outScale * v;" : ""}
   out[index] = v;`,
 });
 
@@ -235,7 +243,7 @@ const updateNodeBackwardKernel = defineKernel({
   name: "coordinate_update_node_backward",
   workgroupSize: 64,
   constants: { DIM: "u32", D_PHIV: "bool", D_X: "bool", ACC_PHIV: "bool", ACC_X: "bool" },
-  uniforms: { nodes: "u32" },
+  uniforms: { nodes: "u32", outScale: "f32" },
   bindings: {
     dOut: { type: "f32", access: "read" },
     vel: { type: "f32", access: "read" },
@@ -247,7 +255,7 @@ const updateNodeBackwardKernel = defineKernel({
   var s = 0.0;
   for (var d = 0u; d < DIM; d++) {
     let o = index * DIM + d;
-    let g = dOut[o];
+    let g = params.outScale * dOut[o];
     ${c.D_PHIV ? "s += g * vel[o];" : ""}
     ${c.D_X ? (c.ACC_X ? "dx[o] = dx[o] + g;" : "dx[o] = g;") : ""}
   }
@@ -264,10 +272,16 @@ export interface CoordinateUpdateOptions {
   clamp?: [number, number] | null;
   /** Eq. 7: the network's input velocities v (N×n) and φv(h) (N×1), or none. */
   velocity?: { vel: Tensor; phiV: Tensor } | null;
+  /**
+   * Multiplies the new coordinates (default 1): the autoencoder's decay x ← x − reg·x after
+   * every layer, as (1 − reg)·x.
+   */
+  outScale?: number;
 }
 
 /**
- * Eq. 4 (and eq. 7): x_i + w · agg_j clamp((x_i − x_j) φx(m_ij)) [+ φv(h_i) v_i] in one pass.
+ * Eq. 4 (and eq. 7): s · (x_i + w · agg_j clamp((x_i − x_j) φx(m_ij)) [+ φv(h_i) v_i]) in one
+ * pass (s: `outScale`, default 1).
  *
  * @param x N×n coordinates
  * @param diff E×n, x_i − x_j per edge (possibly normalised)
@@ -303,7 +317,7 @@ export function coordinateUpdate(
   if (vel?.vel.requiresGrad) {
     throw new Error("coordinateUpdate: the input velocity takes no gradient here");
   }
-  const weight = o.weight ?? 1;
+  const weight = o.weight ?? 1, outScale = o.outScale ?? 1;
   const [lo, hi] = o.clamp ?? [0, 0];
   const out = empty([nodes, dim]);
   recordDispatch(
@@ -313,10 +327,11 @@ export function coordinateUpdate(
       WEIGHTED: weight !== 1,
       CLAMP: !!o.clamp,
       VELOCITY: !!vel,
+      SCALED: outScale !== 1,
     }),
     [x, diff, phi, incoming.ptr, vel?.vel ?? x, vel?.phiV ?? x, out],
     nodes * dim,
-    { nodes, weight, lo, hi },
+    { nodes, weight, lo, hi, outScale },
   );
   if (needsGrad(x, diff, phi, vel?.phiV)) {
     recordOp("coordinateUpdate", out, () => {
@@ -337,11 +352,13 @@ export function coordinateUpdate(
           // An unused output binds the other's buffer (writable: never a read input's).
           [dOut, diff, phi, incoming.ptr, incoming.ids, (sd ?? sp)!.grad, (sp ?? sd)!.grad],
           edges,
-          { edges, weight, lo, hi },
+          { edges, weight: weight * outScale, lo, hi },
         );
       }
-      // x's gradient is dOut itself where the tape allows (x is a plain temporary), else a copy.
-      const sx = x.requiresGrad && !shareGrad(x, dOut) ? gradSlot(x) : null;
+      // x's gradient is dOut itself where the tape allows (x is a plain temporary, the output
+      // unscaled), else a copy.
+      const shared = outScale === 1 && x.requiresGrad && shareGrad(x, dOut);
+      const sx = x.requiresGrad && !shared ? gradSlot(x) : null;
       const sv = vel?.phiV.requiresGrad ? gradSlot(vel.phiV) : null;
       if (sx || sv) {
         recordDispatch(
@@ -354,7 +371,7 @@ export function coordinateUpdate(
           }),
           [dOut, vel?.vel ?? dOut, (sv ?? sx)!.grad, (sx ?? sv)!.grad],
           nodes,
-          { nodes },
+          { nodes, outScale },
         );
       }
     });
