@@ -12,7 +12,8 @@
 #   (cd .gl/extra && apt-get $o download libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 libbsd0 libmd0)
 # (The extra X libraries were not needed on the 2026-11-27 H100 image: ldd found none missing.)
 # Then the device tool's run, carry [".gpu", ".gl"]:
-#   bash .gpu/run.sh nbody ae engine4      (or: tune whole — the whole-layer EGCL forward, ~4 min)
+#   bash .gpu/run.sh nbody ae engine4      (or: tune whole — the whole-layer EGCL forward, ~4 min;
+#   splitk — split-K on and off, ~3 min)
 # Without the glvnd libraries the NVIDIA Vulkan driver (libGLX_nvidia.so.0) does not load:
 # "Could not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'" and no WebGPU adapter.
 set -u
@@ -41,6 +42,8 @@ for step in "${@}"; do
     # The whole-layer EGCL forward (kernels/egcl_layer.ts) against the per-op layers: the tuner's
     # verdict, then the N-body forward column both ways (its training step is the same either way).
     tune) EGNN_TUNING_CACHE=none timeout 60 deno run -A cli.ts tune --dry-run 2>&1 | tee "$OUT/tune.log" ;;
+    # Split-K for dW (kernels/matmul.ts splitFor; the GPU rule's default) against one pass.
+    splitk) for k in 1 0; do EGNN_MATMUL_SPLITK=$k timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 10 --qm9-steps 3 2>&1 | tee "$OUT/nbody_splitk$k.log"; done ;;
     whole) for w in on off; do timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 5 --qm9-steps 2 --whole-layer $w 2>&1 | tee "$OUT/nbody_whole_$w.log"; done ;;
     engine) timeout 90 deno run -A bench/engine.ts 2>&1 | tee "$OUT/engine.log"; cp results/bench_engine.json "$OUT/" 2>/dev/null ;;
   esac

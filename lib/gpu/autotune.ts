@@ -21,12 +21,53 @@ import { matmul, type MatmulOptions } from "./kernels/matmul.ts";
 import { type KernelProfile, profileLabel, withKernelProfile } from "./tuning.ts";
 import { type TunedEntry, tuningKey } from "./tuning_cache.ts";
 
-/** The profiles compared: uniform products (the CPU adapters' kind) and storage blocks 4, 8, 16. */
+/**
+ * The profiles compared: uniform products (the CPU adapters' kind), storage blocks 4, 8 and 16,
+ * and blocks 4 and 8 with split-K (dW's long contraction in slices).
+ */
 export const TUNING_CANDIDATES: readonly KernelProfile[] = Object.freeze([
-  { name: "cpu", matmulUniform: true, matmulBlock: 16, wholeLayerForward: false },
-  { name: "gpu", matmulUniform: false, matmulBlock: 4, wholeLayerForward: true },
-  { name: "gpu", matmulUniform: false, matmulBlock: 8, wholeLayerForward: true },
-  { name: "gpu", matmulUniform: false, matmulBlock: 16, wholeLayerForward: true },
+  {
+    name: "cpu",
+    matmulUniform: true,
+    matmulBlock: 16,
+    wholeLayerForward: false,
+    matmulSplitK: false,
+  },
+  {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 4,
+    wholeLayerForward: true,
+    matmulSplitK: false,
+  },
+  {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 8,
+    wholeLayerForward: true,
+    matmulSplitK: false,
+  },
+  {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 16,
+    wholeLayerForward: true,
+    matmulSplitK: false,
+  },
+  {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 4,
+    wholeLayerForward: true,
+    matmulSplitK: true,
+  },
+  {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 8,
+    wholeLayerForward: true,
+    matmulSplitK: true,
+  },
 ]);
 
 /** Options of {@linkcode autotuneKernelProfile}. */

@@ -16,7 +16,8 @@
  * `deno run -A cli.ts tune` (autotune.ts) when the tuning cache has an entry for it
  * (tuning_cache.ts); else `cpu` for a fallback adapter or one whose name says it is a software
  * rasteriser, `gpu` otherwise. The environment variable `EGNN_KERNEL_PROFILE=cpu|gpu` overrides
- * both, and `EGNN_MATMUL_BLOCK=4|8|16` the storage kernel's block, where the process may read
+ * both, `EGNN_MATMUL_BLOCK=4|8|16` the storage kernel's block and `EGNN_MATMUL_SPLITK=0|1` its
+ * split-K, where the process may read
  * them (`--allow-env`; without that permission nothing is asked and the adapter decides; the
  * cache is likewise read only where `--allow-read` covers it).
  *
@@ -39,12 +40,31 @@ export interface KernelProfile {
    * dispatch per layer (kernels/egcl_layer.ts) instead of ~15 per-op dispatches.
    */
   readonly wholeLayerForward: boolean;
+  /**
+   * Whether the storage kernel splits a long contraction with few output blocks (dW = Xᵀ·dZ over
+   * the edges) into slices computed side by side and summed in a second pass (kernels/matmul.ts
+   * `splitFor`). On the H100 such products ran 0.15–0.7 ms each, latency-bound: 256 invocations
+   * of a 64×64 dW, each 2,000 k's long.
+   */
+  readonly matmulSplitK: boolean;
 }
 
 /** The profiles by name. */
 export const KERNEL_PROFILES: Readonly<Record<"cpu" | "gpu", KernelProfile>> = {
-  cpu: { name: "cpu", matmulUniform: true, matmulBlock: 16, wholeLayerForward: false },
-  gpu: { name: "gpu", matmulUniform: false, matmulBlock: 4, wholeLayerForward: true },
+  cpu: {
+    name: "cpu",
+    matmulUniform: true,
+    matmulBlock: 16,
+    wholeLayerForward: false,
+    matmulSplitK: false,
+  },
+  gpu: {
+    name: "gpu",
+    matmulUniform: false,
+    matmulBlock: 4,
+    wholeLayerForward: true,
+    matmulSplitK: true,
+  },
 };
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic render/i;
@@ -67,7 +87,7 @@ const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic ren
  */
 export function profileFor(
   info: Pick<AdapterDescription, "description" | "isFallbackAdapter">,
-  overrides: { profile?: string; block?: string } = {},
+  overrides: { profile?: string; block?: string; splitK?: string } = {},
   tuned: KernelProfile | null = null,
 ): KernelProfile {
   const software = info.isFallbackAdapter || SOFTWARE.test(info.description);
@@ -77,6 +97,12 @@ export function profileFor(
       throw new Error(`EGNN_KERNEL_PROFILE: expected cpu or gpu, got ${overrides.profile}`);
     }
     base = KERNEL_PROFILES[overrides.profile];
+  }
+  if (overrides.splitK !== undefined && overrides.splitK !== "") {
+    if (overrides.splitK !== "0" && overrides.splitK !== "1") {
+      throw new Error(`EGNN_MATMUL_SPLITK: expected 0 or 1, got ${overrides.splitK}`);
+    }
+    base = { ...base, matmulSplitK: overrides.splitK === "1" };
   }
   if (overrides.block === undefined || overrides.block === "") return base;
   const block = Number(overrides.block);
@@ -116,6 +142,7 @@ function decide(): { device: GPUDevice; profile: KernelProfile; source: string }
   const overrides = {
     profile: envIfGranted("EGNN_KERNEL_PROFILE"),
     block: envIfGranted("EGNN_MATMUL_BLOCK"),
+    splitK: envIfGranted("EGNN_MATMUL_SPLITK"),
   };
   const path = tuningCachePath(envIfGranted);
   const tuned = path && readGranted(path) ? readTunedProfile(path, tuningKey(gpu.info)) : null;
@@ -128,7 +155,11 @@ function decide(): { device: GPUDevice; profile: KernelProfile; source: string }
   cached = {
     device: gpu.device,
     profile: profileFor(gpu.info, overrides, tuned),
-    source: set(overrides.block) ? `${source}, EGNN_MATMUL_BLOCK` : source,
+    source: [
+      source,
+      ...(set(overrides.block) ? ["EGNN_MATMUL_BLOCK"] : []),
+      ...(set(overrides.splitK) ? ["EGNN_MATMUL_SPLITK"] : []),
+    ].join(", "),
   };
   return cached;
 }
@@ -195,9 +226,10 @@ export function resultAdapterLabel(
 export function profileLabel(p: KernelProfile): string {
   const b = `${p.matmulBlock}×${p.matmulBlock}`;
   const whole = p.wholeLayerForward ? ", whole-layer EGCL forward" : "";
+  const split = p.matmulSplitK ? ", split-K" : "";
   return p.matmulUniform
-    ? `${p.name}: uniform products, storage blocks ${b}${whole}`
-    : `${p.name}: storage products, blocks ${b}${whole}`;
+    ? `${p.name}: uniform products, storage blocks ${b}${split}${whole}`
+    : `${p.name}: storage products, blocks ${b}${split}${whole}`;
 }
 
 /**

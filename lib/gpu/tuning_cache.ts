@@ -20,7 +20,7 @@ import { KERNEL_PROFILES, type KernelProfile } from "./tuning.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Version of the tuning procedure and of the kernels it compares; part of every entry's key. */
-export const TUNING_VERSION = 2;
+export const TUNING_VERSION = 3;
 
 /** Version of the file's layout. */
 const FILE_VERSION = 1;
@@ -115,11 +115,16 @@ function checkProfile(v: unknown, where: string, path: string): KernelProfile {
   if (typeof wholeLayerForward !== "boolean") {
     throw bad("wholeLayerForward", v.wholeLayerForward, "true or false");
   }
+  const matmulSplitK = v.matmulSplitK ?? KERNEL_PROFILES[v.name].matmulSplitK;
+  if (typeof matmulSplitK !== "boolean") {
+    throw bad("matmulSplitK", v.matmulSplitK, "true or false");
+  }
   return {
     name: v.name,
     matmulUniform: v.matmulUniform,
     matmulBlock: v.matmulBlock,
     wholeLayerForward,
+    matmulSplitK,
   };
 }
 

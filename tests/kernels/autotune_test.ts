@@ -35,6 +35,7 @@ const STORAGE8: KernelProfile = {
   matmulUniform: false,
   matmulBlock: 8,
   wholeLayerForward: true,
+  matmulSplitK: false,
 };
 const entry = (profile: KernelProfile = STORAGE8) => ({
   profile,
@@ -79,13 +80,16 @@ Deno.test("tuning cache: bad files are rejected naming the file and the field", 
     () => parseTuningCache(bad({ ...STORAGE8, wholeLayerForward: 1 }), "k.json"),
     /profile\.wholeLayerForward is 1, expected true or false/,
   );
-  assert.deepEqual(parseTuningCache(bad(STORAGE8), "k.json").entries["a | b"].profile, STORAGE8);
-  // An entry from before the whole-layer kernel takes its kind's default.
-  const { wholeLayerForward: _, ...old } = { ...STORAGE8, name: "cpu" as const };
-  assert.equal(
-    parseTuningCache(bad(old), "k.json").entries["a | b"].profile.wholeLayerForward,
-    KERNEL_PROFILES.cpu.wholeLayerForward,
+  assert.throws(
+    () => parseTuningCache(bad({ ...STORAGE8, matmulSplitK: "no" }), "k.json"),
+    /profile\.matmulSplitK is "no", expected true or false/,
   );
+  assert.deepEqual(parseTuningCache(bad(STORAGE8), "k.json").entries["a | b"].profile, STORAGE8);
+  // An entry from before the whole-layer kernel and split-K takes its kind's defaults.
+  const { wholeLayerForward: _, matmulSplitK: __, ...old } = { ...STORAGE8, name: "cpu" as const };
+  const parsed = parseTuningCache(bad(old), "k.json").entries["a | b"].profile;
+  assert.equal(parsed.wholeLayerForward, KERNEL_PROFILES.cpu.wholeLayerForward);
+  assert.equal(parsed.matmulSplitK, KERNEL_PROFILES.cpu.matmulSplitK);
 });
 
 Deno.test("tuning cache: entries round-trip, other adapters' entries are kept, junk is replaced", async () => {
@@ -120,7 +124,7 @@ Deno.test("tuning cache: the key names adapter, backend, Deno and the tuning ver
   };
   assert.equal(
     tuningKey(info, "2.9.6"),
-    "NVIDIA H100 | nvidia |  | vulkan | deno 2.9.6 | tuning 2",
+    "NVIDIA H100 | nvidia |  | vulkan | deno 2.9.6 | tuning 3",
   );
   assert.notEqual(tuningKey(info, "2.9.6"), tuningKey(info, "2.9.7"));
 });

@@ -279,6 +279,66 @@ Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks) matches 
   }
 });
 
+Deno.test("matmul: split-K (the GPU profile's dW in slices, summed in a second pass) matches", async () => {
+  await getGpu();
+  const profile = { ...KERNEL_PROFILES.gpu, matmulSplitK: true };
+  const base = {
+    transA: true,
+    transB: false,
+    bias: false,
+    act: "none" as Activation,
+    z: false,
+    uniform: true,
+    inParams: false,
+  };
+  const cases: Case[] = [];
+  // The EGNN's dW over 2,000 edges; K % 4 = 3 and M % 4 = 2; a long contraction into 8 columns;
+  // φx's last layer (N = 1: vec4 stores impossible, so no split); too short to split.
+  for (
+    const [m, k, n] of [[64, 2000, 64], [130, 1003, 64], [6, 5001, 8], [64, 1003, 1], [64, 300, 64]]
+  ) {
+    for (const accumulate of [false, true]) {
+      cases.push({ ...base, m, k, n, accumulate, fixedK: false });
+    }
+  }
+  const described = await withKernelProfile(profile, async () => {
+    const what = cases.map((c) => {
+      const a = fromArray(new Float32Array(c.k * c.m), [c.k, c.m]);
+      const b = fromArray(new Float32Array(c.k * c.n), [c.k, c.n]);
+      return matmulKernel(a, b, { m: c.m, n: c.n, k: c.k, transA: true, fixedK: false });
+    });
+    endStep();
+    await checkCases(cases, 41);
+    return what;
+  });
+  assert.match(described[0], /split-K × 8$/);
+  assert.match(described[2], /split-K × 4$/);
+  assert.match(described[4], /split-K × 20$/);
+  assert.doesNotMatch(described[6], /split-K/); // N = 1
+  assert.doesNotMatch(described[8], /split-K/); // k < 512
+
+  // [dW; db] in one product (onesRow), split: overwrite and accumulate.
+  const [k, lda, n] = [1500, 64, 64];
+  const rng = new Random(5);
+  const a = rng.normals(k * lda), b = rng.normals(k * n), c0 = rng.normals((lda + 1) * n);
+  const got = await withKernelProfile(profile, async () => {
+    const outs = [false, true].map((accumulate) => {
+      const c = fromArray(c0, [lda + 1, n]);
+      const o = { m: lda + 1, n, k, transA: true, fixedK: false, onesRow: true, accumulate };
+      matmul(fromArray(a, [k, lda]), fromArray(b, [k, n]), c, o);
+      return c;
+    });
+    const r = await readMany(outs);
+    endStep();
+    return r;
+  });
+  const want = new Float64Array((lda + 1) * n);
+  want.set(matmulForward(a, b, { m: lda, k, n, transA: true }));
+  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) want[lda * n + j] += b[p * n + j];
+  assertClose(got[0], want, { rtol: 1e-5, label: "split-K onesRow" });
+  assertClose(got[1], want.map((v, t) => v + c0[t]), { rtol: 1e-5, label: "split-K onesRow +=" });
+});
+
 Deno.test("matmul: random sizes and options match a float64 loop", async () => {
   const count = Number(Deno.env.get("MATMUL_FUZZ_CASES") ?? 48);
   const rng = new Random(2024);

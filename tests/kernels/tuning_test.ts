@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { KERNEL_PROFILES, profileFor } from "../../lib/gpu/tuning.ts";
 
 const NVIDIA = { description: "NVIDIA H100 80GB HBM3", isFallbackAdapter: false };
+const LAVAPIPE_CPU = { description: "llvmpipe (LLVM 15.0.6, 256 bits)", isFallbackAdapter: true };
 
 Deno.test("tuning: software adapters take the CPU profile, GPUs the GPU profile", () => {
   for (
@@ -39,5 +40,11 @@ Deno.test("tuning: overrides pick the other profile or the block, and bad values
   assert.throws(
     () => profileFor(NVIDIA, { block: "6" }),
     /EGNN_MATMUL_BLOCK: expected 4, 8 or 16, got 6/,
+  );
+  assert.equal(profileFor(NVIDIA, { splitK: "0" }).matmulSplitK, false);
+  assert.equal(profileFor(LAVAPIPE_CPU, { splitK: "1" }).matmulSplitK, true);
+  assert.throws(
+    () => profileFor(NVIDIA, { splitK: "yes" }),
+    /EGNN_MATMUL_SPLITK: expected 0 or 1, got yes/,
   );
 });

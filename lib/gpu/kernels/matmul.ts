@@ -58,7 +58,7 @@ import { type BufferSlice, recordDispatch } from "../commands.ts";
 import { fitsUniformBinding } from "../uniform_binding.ts";
 import { bufferFacts } from "../pool.ts";
 import { kernelProfile } from "../tuning.ts";
-import type { Tensor } from "../tensor.ts";
+import { empty, type Tensor } from "../tensor.ts";
 import { type Activation, activationExpr, matmulBody, writeMode } from "./matmul_wgsl.ts";
 
 export { type Activation, activationExpr };
@@ -105,12 +105,13 @@ function declare(
   vec: boolean,
   kWindows = false,
   zUniform = false,
+  splitK = false,
 ): Kernel {
   const t = vec ? "vec4f" : "f32";
   return defineKernel({
     name: `matmul${vec ? "_vec4" : ""}${bUniform ? "_ub" : ""}${aUniform ? "_au" : ""}${
       kWindows ? "_kw" : ""
-    }${zUniform ? "_zu" : ""}`,
+    }${zUniform ? "_zu" : ""}${splitK ? "_sk" : ""}`,
     // 8 invocations (one SIMD group of the adapter) per workgroup, so that even the small grids
     // of dW (e.g. 4×4 blocks) spread over all cores.
     workgroupSize: 8,
@@ -122,6 +123,7 @@ function declare(
       a_off: "u32",
       b_off: "u32",
       z_off: "u32",
+      ...(splitK ? { k_chunk4: "u32" as const } : {}),
     },
     bindings: {
       a: kWindows
@@ -160,6 +162,24 @@ const kernels = [[false, false], [false, true], [true, true]].map(([au, bu]) =>
  * 2.9 for the product alone and 2.2 for the separate pass, same minutes).
  */
 const zWindowKernel = declare(true, true, true, false, true);
+/** Scheme 0 with split-K (SPLIT slices of k, each into its own copy of C; vec4 stores only). */
+const splitKernel = declare(false, false, true, false, false, true);
+/** Sums the split-K copies of C into C (or adds them to it), in slice order. */
+const splitSumKernel = defineKernel({
+  name: "matmul_split_sum",
+  workgroupSize: 64,
+  constants: { SPLIT: "u32", ACCUMULATE: "bool" },
+  uniforms: { n4: "u32" },
+  bindings: {
+    part: { type: "vec4f", access: "read" },
+    c: { type: "vec4f", access: "read_write" },
+  },
+  body: (c) => `
+  if (index >= params.n4) { return; }
+  var s = part[index];
+  for (var t = 1u; t < SPLIT; t++) { s += part[t * params.n4 + index]; }
+  ${c.ACCUMULATE ? "c[index] = c[index] + s;" : "c[index] = s;"}`,
+});
 
 /** Options of one product. */
 export interface MatmulOptions {
@@ -212,6 +232,34 @@ interface Plan {
   rows: number;
   cols: number;
   windowRows: number;
+  /** Split-K (scheme 0): slices of k and 4-k chunks per slice; split 1: none. */
+  split: number;
+  kChunk4: number;
+}
+
+/**
+ * Split-K for dW = Aᵀ·B on the storage kernel (where the profile asks for it): a product with
+ * few blocks of C and a long contraction (e.g. 64×64 over 2,000 edges: 256 invocations of 4×4
+ * blocks, each 2,000 k's long) is computed as up to 32 slices of ≥ 256 k's, each into its own
+ * copy of C, then summed in a second pass. Vec4 stores and no epilogue only.
+ */
+function splitFor(
+  o: MatmulOptions,
+  rows: number,
+  cols: number,
+): { split: number; kChunk4: number } {
+  const none = { split: 1, kChunk4: 0 };
+  if (!kernelProfile().matmulSplitK || !o.transA || o.transB || o.bias || o.z) return none;
+  if ((o.activation ?? "none") !== "none" || (o.activationGrad?.act ?? "none") !== "none") {
+    return none;
+  }
+  const blocks = Math.ceil(o.m / rows) * Math.ceil(o.n / cols);
+  if (o.n % 4 !== 0 || writeMode(o.n, rows, cols) !== "vec4" || o.k < 512 || blocks >= 2048) {
+    return none;
+  }
+  const chunks = Math.ceil(o.k / 4);
+  const kChunk4 = Math.ceil(chunks / Math.min(32, Math.ceil(o.k / 256)));
+  return { split: Math.ceil(chunks / kChunk4), kChunk4 };
 }
 
 /**
@@ -259,11 +307,13 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
       Math.ceil(o.n / 4),
       Math.max(Math.ceil(o.n / 68), Math.ceil(16 / rowBlocks)),
     );
-    return { scheme: 3, rows, cols: 4 * Math.ceil(o.n / colBlocks / 4), windowRows: kRows };
+    const cols = 4 * Math.ceil(o.n / colBlocks / 4);
+    return { scheme: 3, rows, cols, windowRows: kRows, split: 1, kChunk4: 0 };
   }
   if (!uniformB) {
     const block = profile.matmulBlock;
-    return { scheme: 0, rows: fit(o.m, block), cols: fit(o.n, block), windowRows: 0 };
+    const rows = fit(o.m, block), cols = fit(o.n, block);
+    return { scheme: 0, rows, cols, windowRows: 0, ...splitFor(o, rows, cols) };
   }
   const colBlocks = Math.ceil(o.n / 68);
   const cols = 4 * Math.ceil(o.n / colBlocks / 4), rows = fit(o.m, 8);
@@ -275,8 +325,8 @@ function plan(a: Tensor, b: Tensor, o: MatmulOptions): Plan {
     bufferFacts(a.buffer).size % 256 === 0 &&
     fitsUniformBinding(a, 16 * aLength({ A_ROWS: windowRows, K: o.k }));
   return windowed
-    ? { scheme: 2, rows, cols, windowRows }
-    : { scheme: 1, rows, cols, windowRows: 0 };
+    ? { scheme: 2, rows, cols, windowRows, split: 1, kChunk4: 0 }
+    : { scheme: 1, rows, cols, windowRows: 0, split: 1, kChunk4: 0 };
 }
 
 /**
@@ -309,7 +359,7 @@ export function matmulKernel(a: Tensor, b: Tensor, o: MatmulOptions): string {
     : "";
   return `${what}, ${p.rows}×${p.cols} blocks${windows}${
     usesZWindows(p, o) ? ", activation-gradient input in windows" : ""
-  }`;
+  }${p.split > 1 ? `, split-K × ${p.split}` : ""}`;
 }
 
 /**
@@ -410,6 +460,24 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
         b_off: (b.offset - bw.offset) / 4 + k0 * o.n,
       });
     }
+    return;
+  }
+  if (p.split > 1) {
+    // Each slice's copy of C, then their sum into C (see `splitFor`).
+    const part = empty([p.split * o.m * o.n]);
+    recordDispatch(
+      splitKernel.variant({ ...constants, ACCUMULATE: false, SPLIT: p.split }),
+      [a, b, a, part, part],
+      p.split * Math.ceil(o.m / p.rows) * colBlocks,
+      { ...uniforms, k_chunk4: p.kChunk4 },
+    );
+    const n4 = (o.m * o.n) / 4;
+    recordDispatch(
+      splitSumKernel.variant({ SPLIT: p.split, ACCUMULATE: !!o.accumulate }),
+      [part, c],
+      n4,
+      { n4 },
+    );
     return;
   }
   if (p.scheme < 2) {

@@ -11,6 +11,9 @@
  * of 64, so where a row sits inside a vec4 does not change). With K_WINDOWS (dW = Aᵀ·B, A and B
  * both uniform windows of the same k rows, one dispatch per window) `k` is the window's length
  * and `a_off`/`b_off` are where its first row starts inside A's and B's bindings (multiples of 4).
+ * SPLIT (a number > 1, with TRANS_A, vec4 stores and no epilogue): split-K — the blocks are
+ * computed SPLIT times, slice s over chunks [s·k_chunk4, (s+1)·k_chunk4) of 4 k's, each into
+ * its own copy of C, s · M·N/4 vec4s on (matmul.ts sums the copies in a second pass).
  * ONES_ROW (with TRANS_A): C has one row more than A has columns (`params.m` is A's width, the
  * rows written end at `row_end`), and that row is 1ᵀ·B, the column sums: dW and db of a layer in
  * one product, [Xᵀ·dZ; 1ᵀ·dZ].
@@ -154,14 +157,32 @@ export function matmulBody(c: Constants): string {
     ? alongK("b", cols, "col0", k, kMod4, "")
     : acrossK("b", cols, "col0", `${n}u`, n % 4, kw ? " + params.b_off" : "");
   const acc = (i: number, v: number) => `s${i}_${v}`;
-  const L = [
-    `let cb = index % ${colBlocks}u;`,
-    `let row0 = params.row_base + (index / ${colBlocks}u) * ${rows}u;`,
+  // SPLIT > 1 (split-K, dW = Aᵀ·B on a GPU): invocations come in SPLIT slices of the blocks, each
+  // contracting its own params.k_chunk4 chunks of 4 k's into its own copy of C (`slice_off`
+  // vec4s further on); a second pass sums the copies (matmul.ts).
+  const split = (c.SPLIT as number | undefined) ?? 1;
+  const L = split > 1
+    ? [
+      `let per_slice = ((params.row_end - params.row_base + ${
+        rows - 1
+      }u) / ${rows}u) * ${colBlocks}u;`,
+      `let slice = index / per_slice;`,
+      `if (slice >= ${split}u) { return; }`,
+      `let local = index % per_slice;`,
+      `let cb = local % ${colBlocks}u;`,
+      `let row0 = params.row_base + (local / ${colBlocks}u) * ${rows}u;`,
+      `let slice_off = slice * ((params.row_end * ${n}u) / 4u);`,
+    ]
+    : [
+      `let cb = index % ${colBlocks}u;`,
+      `let row0 = params.row_base + (index / ${colBlocks}u) * ${rows}u;`,
+    ];
+  L.push(
     `if (row0 >= params.row_end) { return; }`,
     `let col0 = cb * ${cols}u;`,
     `let last_a = ${c.A_UNIFORM ? "a_len" : "arrayLength(&a)"} - 1u;`,
     `let last_b = ${c.B_UNIFORM ? "b_len" : "arrayLength(&b)"} - 1u;`,
-  ];
+  );
   for (let i = 0; i < rows; i++) {
     for (let v = 0; v < cols / 4; v++) L.push(`var ${acc(i, v)} = vec4f(0.0);`);
   }
@@ -194,7 +215,10 @@ export function matmulBody(c: Constants): string {
     }
   }
   body.push(...a.carry, ...b.carry);
-  L.push(`for (var k4 = 0u; k4 < (${k} + 3u) / 4u; k4++) {`, ...body.map((s) => "  " + s), `}`);
+  const k4Range = split > 1
+    ? `var k4 = slice * params.k_chunk4; k4 < min((${k} + 3u) / 4u, (slice + 1u) * params.k_chunk4); k4++`
+    : `var k4 = 0u; k4 < (${k} + 3u) / 4u; k4++`;
+  L.push(`for (${k4Range}) {`, ...body.map((s) => "  " + s), `}`);
   L.push(...writeOut(c, rows, cols, acc));
   return L.join("\n  ");
 }
@@ -221,6 +245,7 @@ function writeOut(
 ): string[] {
   const n = c.N as number, act = c.ACT as Activation;
   const gradAct = (c.GRAD_ACT ?? "none") as Activation;
+  const split = (c.SPLIT as number | undefined) ?? 1;
   const mode = writeMode(n, rows, cols);
   const bias = !!c.HAS_BIAS, c4 = cols / 4;
   const out: string[] = [];
@@ -277,7 +302,9 @@ function writeOut(
       out.push(`if (${rowGuard(i)}) {`);
       for (let v = 0; v < c4; v++) {
         const guard = n % cols === 0 ? "" : `if (col0 + ${4 * v}u < ${n}u) `;
-        const o = `(row0 + ${i}u) * ${n / 4}u + cb * ${c4}u + ${v}u`;
+        const o = `(row0 + ${i}u) * ${n / 4}u + cb * ${c4}u + ${v}u${
+          split > 1 ? " + slice_off" : ""
+        }`;
         const st = store("o", acc(i, v), bias ? `bias_${v}` : null, true);
         out.push(`  ${guard}{ let o = ${o}; ${st} }`);
       }
