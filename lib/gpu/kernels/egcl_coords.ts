@@ -116,6 +116,12 @@ export function edgeDifferences(
       `edgeDifferences: the graph has ${graph.receivers.numSourceRows} nodes, x ${nodes}`,
     );
   }
+  if (graph.incoming.numSegments !== nodes || graph.incoming.ids.size !== edges) {
+    throw new Error(
+      `edgeDifferences: the incoming segments (${graph.incoming.numSegments} nodes, ` +
+        `${graph.incoming.ids.size} edges) do not match the gathers (${nodes}, ${edges})`,
+    );
+  }
   const diff = empty([edges, dim]), radial = empty([edges, 1]);
   recordDispatch(
     differencesKernel.variant({ DIM: dim }),
