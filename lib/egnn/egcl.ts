@@ -353,24 +353,23 @@ export class EGCL {
       );
       if (o.tanh && o.coordsRange !== 1) phi = scale(phi, o.coordsRange);
       if (fuseCoords && !input.vel?.requiresGrad) {
-        // eqs. 4 and 7 in one pass
-        xNew = coordinateUpdate(x, diff, phi, graph.incoming, {
+        // eqs. 4 and 7, and the output scale, in one pass
+        const fused = coordinateUpdate(x, diff, phi, graph.incoming, {
           mean: o.coordsAgg === "mean",
           weight: o.coordsWeight,
           clamp: o.clampMessages ? [-100, 100] : null,
           velocity: this.velMlp ? { vel: input.vel!, phiV: phiV() } : null,
           outScale: o.coordsOutScale,
         });
-        return { h: this.nodeStage(input, m), x: xNew };
-      } else {
-        const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
-        let agg = o.coordsAgg === "mean"
-          ? segmentMean(trans, graph.incoming)
-          : segmentSum(trans, graph.incoming);
-        if (o.coordsWeight !== 1) agg = scale(agg, o.coordsWeight);
-        xNew = add(x, agg);
-        if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
+        return { h: this.nodeStage(input, m), x: fused };
       }
+      const trans = o.clampMessages ? clampedMul(diff, phi, -100, 100) : mul(diff, phi);
+      let agg = o.coordsAgg === "mean"
+        ? segmentMean(trans, graph.incoming)
+        : segmentSum(trans, graph.incoming);
+      if (o.coordsWeight !== 1) agg = scale(agg, o.coordsWeight);
+      xNew = add(x, agg);
+      if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
     } else if (this.velMlp) xNew = add(xNew, mul(input.vel!, phiV()));
     if (o.coordsOutScale !== 1) xNew = scale(xNew, o.coordsOutScale);
     return { h: this.nodeStage(input, m), x: xNew };
