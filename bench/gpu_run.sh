@@ -13,7 +13,7 @@
 # (The extra X libraries were not needed on the 2026-11-27 H100 image: ldd found none missing.)
 # Then the device tool's run, carry [".gpu", ".gl"]:
 #   bash .gpu/run.sh nbody ae engine4      (or: tune whole — the whole-layer EGCL forward, ~4 min;
-#   splitk — split-K on and off, ~3 min)
+#   splitk — split-K on and off, ~3 min; wg — workgroups of 64 and 8, ~3 min)
 # Without the glvnd libraries the NVIDIA Vulkan driver (libGLX_nvidia.so.0) does not load:
 # "Could not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'" and no WebGPU adapter.
 set -u
@@ -43,6 +43,8 @@ for step in "${@}"; do
     # verdict, then the N-body forward column both ways (its training step is the same either way).
     tune) EGNN_TUNING_CACHE=none timeout 60 deno run -A cli.ts tune --dry-run 2>&1 | tee "$OUT/tune.log" ;;
     # Split-K for dW (kernels/matmul.ts splitFor; the GPU rule's default) against one pass.
+    # Workgroups of 64 (the GPU rule since 2026-11-28) against 8 for the storage products.
+    wg) for g in 64 8; do EGNN_MATMUL_WORKGROUP=$g timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 10 --qm9-steps 3 2>&1 | tee "$OUT/nbody_wg$g.log"; done ;;
     splitk) for k in 1 0; do EGNN_MATMUL_SPLITK=$k timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 10 --qm9-steps 3 2>&1 | tee "$OUT/nbody_splitk$k.log"; done ;;
     whole) for w in on off; do timeout 80 deno run -A bench/nbody.ts --models egnn,qm9 --no-torch --steps 5 --qm9-steps 2 --whole-layer $w 2>&1 | tee "$OUT/nbody_whole_$w.log"; done ;;
     engine) timeout 90 deno run -A bench/engine.ts 2>&1 | tee "$OUT/engine.log"; cp results/bench_engine.json "$OUT/" 2>/dev/null ;;

@@ -21,9 +21,20 @@ import { matmul, type MatmulOptions } from "./kernels/matmul.ts";
 import { type KernelProfile, profileLabel, withKernelProfile } from "./tuning.ts";
 import { type TunedEntry, tuningKey } from "./tuning_cache.ts";
 
+/** A storage-kernel candidate: block, split-K, workgroup size. */
+const storage = (matmulBlock: number, matmulSplitK: boolean, matmulWorkgroup: 8 | 64) => ({
+  name: "gpu" as const,
+  matmulUniform: false,
+  matmulBlock,
+  wholeLayerForward: true,
+  matmulSplitK,
+  matmulWorkgroup,
+});
+
 /**
- * The profiles compared: uniform products (the CPU adapters' kind), storage blocks 4, 8 and 16,
- * and blocks 4 and 8 with split-K (dW's long contraction in slices).
+ * The profiles compared: uniform products (the CPU adapters' kind); storage blocks 4, 8 and 16
+ * in workgroups of 8 (the 2026-11-27 GPU rule's kind); blocks 4 and 8 in workgroups of 64, with
+ * and without split-K (dW's long contraction in slices).
  */
 export const TUNING_CANDIDATES: readonly KernelProfile[] = Object.freeze([
   {
@@ -32,42 +43,14 @@ export const TUNING_CANDIDATES: readonly KernelProfile[] = Object.freeze([
     matmulBlock: 16,
     wholeLayerForward: false,
     matmulSplitK: false,
+    matmulWorkgroup: 8,
   },
-  {
-    name: "gpu",
-    matmulUniform: false,
-    matmulBlock: 4,
-    wholeLayerForward: true,
-    matmulSplitK: false,
-  },
-  {
-    name: "gpu",
-    matmulUniform: false,
-    matmulBlock: 8,
-    wholeLayerForward: true,
-    matmulSplitK: false,
-  },
-  {
-    name: "gpu",
-    matmulUniform: false,
-    matmulBlock: 16,
-    wholeLayerForward: true,
-    matmulSplitK: false,
-  },
-  {
-    name: "gpu",
-    matmulUniform: false,
-    matmulBlock: 4,
-    wholeLayerForward: true,
-    matmulSplitK: true,
-  },
-  {
-    name: "gpu",
-    matmulUniform: false,
-    matmulBlock: 8,
-    wholeLayerForward: true,
-    matmulSplitK: true,
-  },
+  storage(4, false, 8),
+  storage(8, false, 8),
+  storage(16, false, 8),
+  storage(4, false, 64),
+  storage(4, true, 64),
+  storage(8, true, 64),
 ]);
 
 /** Options of {@linkcode autotuneKernelProfile}. */

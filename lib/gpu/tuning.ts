@@ -16,8 +16,8 @@
  * `deno run -A cli.ts tune` (autotune.ts) when the tuning cache has an entry for it
  * (tuning_cache.ts); else `cpu` for a fallback adapter or one whose name says it is a software
  * rasteriser, `gpu` otherwise. The environment variable `EGNN_KERNEL_PROFILE=cpu|gpu` overrides
- * both, `EGNN_MATMUL_BLOCK=4|8|16` the storage kernel's block and `EGNN_MATMUL_SPLITK=0|1` its
- * split-K, where the process may read
+ * both, `EGNN_MATMUL_BLOCK=4|8|16` the storage kernel's block, `EGNN_MATMUL_SPLITK=0|1` its
+ * split-K and `EGNN_MATMUL_WORKGROUP=8|64` its workgroup size, where the process may read
  * them (`--allow-env`; without that permission nothing is asked and the adapter decides; the
  * cache is likewise read only where `--allow-read` covers it).
  *
@@ -47,6 +47,12 @@ export interface KernelProfile {
    * of a 64×64 dW, each 2,000 k's long.
    */
   readonly matmulSplitK: boolean;
+  /**
+   * Invocations per workgroup of the storage kernel: 8 (one SIMD group of a CPU adapter, so that
+   * small grids still spread over its cores) or 64 (a GPU: a workgroup of 8 fills a quarter of an
+   * NVIDIA warp, and an SM holds at most 32 workgroups, so 8 caps it at 256 of its 2,048 threads).
+   */
+  readonly matmulWorkgroup: 8 | 64;
 }
 
 /** The profiles by name. */
@@ -57,6 +63,7 @@ export const KERNEL_PROFILES: Readonly<Record<"cpu" | "gpu", KernelProfile>> = {
     matmulBlock: 16,
     wholeLayerForward: false,
     matmulSplitK: false,
+    matmulWorkgroup: 8,
   },
   gpu: {
     name: "gpu",
@@ -64,6 +71,7 @@ export const KERNEL_PROFILES: Readonly<Record<"cpu" | "gpu", KernelProfile>> = {
     matmulBlock: 4,
     wholeLayerForward: true,
     matmulSplitK: true,
+    matmulWorkgroup: 64,
   },
 };
 
@@ -87,7 +95,7 @@ const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|warp|basic ren
  */
 export function profileFor(
   info: Pick<AdapterDescription, "description" | "isFallbackAdapter">,
-  overrides: { profile?: string; block?: string; splitK?: string } = {},
+  overrides: { profile?: string; block?: string; splitK?: string; workgroup?: string } = {},
   tuned: KernelProfile | null = null,
 ): KernelProfile {
   const software = info.isFallbackAdapter || SOFTWARE.test(info.description);
@@ -103,6 +111,12 @@ export function profileFor(
       throw new Error(`EGNN_MATMUL_SPLITK: expected 0 or 1, got ${overrides.splitK}`);
     }
     base = { ...base, matmulSplitK: overrides.splitK === "1" };
+  }
+  if (overrides.workgroup !== undefined && overrides.workgroup !== "") {
+    if (overrides.workgroup !== "8" && overrides.workgroup !== "64") {
+      throw new Error(`EGNN_MATMUL_WORKGROUP: expected 8 or 64, got ${overrides.workgroup}`);
+    }
+    base = { ...base, matmulWorkgroup: overrides.workgroup === "64" ? 64 : 8 };
   }
   if (overrides.block === undefined || overrides.block === "") return base;
   const block = Number(overrides.block);
@@ -143,6 +157,7 @@ function decide(): { device: GPUDevice; profile: KernelProfile; source: string }
     profile: envIfGranted("EGNN_KERNEL_PROFILE"),
     block: envIfGranted("EGNN_MATMUL_BLOCK"),
     splitK: envIfGranted("EGNN_MATMUL_SPLITK"),
+    workgroup: envIfGranted("EGNN_MATMUL_WORKGROUP"),
   };
   const path = tuningCachePath(envIfGranted);
   const tuned = path && readGranted(path) ? readTunedProfile(path, tuningKey(gpu.info)) : null;
@@ -159,6 +174,7 @@ function decide(): { device: GPUDevice; profile: KernelProfile; source: string }
       source,
       ...(set(overrides.block) ? ["EGNN_MATMUL_BLOCK"] : []),
       ...(set(overrides.splitK) ? ["EGNN_MATMUL_SPLITK"] : []),
+      ...(set(overrides.workgroup) ? ["EGNN_MATMUL_WORKGROUP"] : []),
     ].join(", "),
   };
   return cached;
@@ -227,9 +243,10 @@ export function profileLabel(p: KernelProfile): string {
   const b = `${p.matmulBlock}×${p.matmulBlock}`;
   const whole = p.wholeLayerForward ? ", whole-layer EGCL forward" : "";
   const split = p.matmulSplitK ? ", split-K" : "";
+  const wg = p.matmulWorkgroup !== 8 ? `, workgroups of ${p.matmulWorkgroup}` : "";
   return p.matmulUniform
-    ? `${p.name}: uniform products, storage blocks ${b}${split}${whole}`
-    : `${p.name}: storage products, blocks ${b}${split}${whole}`;
+    ? `${p.name}: uniform products, storage blocks ${b}${wg}${split}${whole}`
+    : `${p.name}: storage products, blocks ${b}${wg}${split}${whole}`;
 }
 
 /**

@@ -119,12 +119,18 @@ function checkProfile(v: unknown, where: string, path: string): KernelProfile {
   if (typeof matmulSplitK !== "boolean") {
     throw bad("matmulSplitK", v.matmulSplitK, "true or false");
   }
+  // Entries from before the workgroup was tuned ran workgroups of 8.
+  const matmulWorkgroup = v.matmulWorkgroup ?? 8;
+  if (matmulWorkgroup !== 8 && matmulWorkgroup !== 64) {
+    throw bad("matmulWorkgroup", v.matmulWorkgroup, "8 or 64");
+  }
   return {
     name: v.name,
     matmulUniform: v.matmulUniform,
     matmulBlock: v.matmulBlock,
     wholeLayerForward,
     matmulSplitK,
+    matmulWorkgroup,
   };
 }
 

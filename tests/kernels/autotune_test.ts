@@ -36,6 +36,7 @@ const STORAGE8: KernelProfile = {
   matmulBlock: 8,
   wholeLayerForward: true,
   matmulSplitK: false,
+  matmulWorkgroup: 8,
 };
 const entry = (profile: KernelProfile = STORAGE8) => ({
   profile,
@@ -84,12 +85,20 @@ Deno.test("tuning cache: bad files are rejected naming the file and the field", 
     () => parseTuningCache(bad({ ...STORAGE8, matmulSplitK: "no" }), "k.json"),
     /profile\.matmulSplitK is "no", expected true or false/,
   );
+  assert.throws(
+    () => parseTuningCache(bad({ ...STORAGE8, matmulWorkgroup: 32 }), "k.json"),
+    /profile\.matmulWorkgroup is 32, expected 8 or 64/,
+  );
   assert.deepEqual(parseTuningCache(bad(STORAGE8), "k.json").entries["a | b"].profile, STORAGE8);
   // An entry from before the whole-layer kernel and split-K takes its kind's defaults.
-  const { wholeLayerForward: _, matmulSplitK: __, ...old } = { ...STORAGE8, name: "cpu" as const };
+  const { wholeLayerForward: _, matmulSplitK: __, matmulWorkgroup: ___, ...old } = {
+    ...STORAGE8,
+    name: "cpu" as const,
+  };
   const parsed = parseTuningCache(bad(old), "k.json").entries["a | b"].profile;
   assert.equal(parsed.wholeLayerForward, KERNEL_PROFILES.cpu.wholeLayerForward);
   assert.equal(parsed.matmulSplitK, KERNEL_PROFILES.cpu.matmulSplitK);
+  assert.equal(parsed.matmulWorkgroup, 8); // what it was tuned with
 });
 
 Deno.test("tuning cache: entries round-trip, other adapters' entries are kept, junk is replaced", async () => {

@@ -262,18 +262,18 @@ Deno.test("matmul: dW = Aᵀ·B in k-windows (A and B uniform, one dispatch per 
   assert.ok(kernels.has("A+B uniform k-windows"), `kernels: ${[...kernels].join("; ")}`);
 });
 
-Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks) matches a float64 loop", async () => {
+Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks, workgroups of 64 and 8) matches a float64 loop", async () => {
   const rng = new Random(77);
   const cases = Array.from({ length: 24 }, () => ({ ...randomCase(rng), uniform: true }));
-  for (const block of [8, 4]) {
-    const profile = { ...KERNEL_PROFILES.gpu, matmulBlock: block };
+  for (const [block, workgroup] of [[8, 64], [4, 64], [4, 8]] as const) {
+    const profile = { ...KERNEL_PROFILES.gpu, matmulBlock: block, matmulWorkgroup: workgroup };
     const kernels = await withKernelProfile(profile, async () => {
       const a = fromArray(new Float32Array(40 * 64), [40, 64]);
       const b = fromArray(new Float32Array(64 * 64), [64, 64]);
       const what = matmulKernel(a, b, { m: 40, n: 64, k: 64 });
       assert.equal(what, `storage, ${block}×${block} blocks`);
       endStep();
-      return await checkCases(cases, 300 + block);
+      return await checkCases(cases, 300 + block + workgroup);
     });
     assert.deepEqual([...kernels], ["storage"], "the GPU profile binds nothing as uniform");
   }

@@ -47,4 +47,11 @@ Deno.test("tuning: overrides pick the other profile or the block, and bad values
     () => profileFor(NVIDIA, { splitK: "yes" }),
     /EGNN_MATMUL_SPLITK: expected 0 or 1, got yes/,
   );
+  assert.equal(profileFor(NVIDIA).matmulWorkgroup, 64);
+  assert.equal(profileFor(NVIDIA, { workgroup: "8" }).matmulWorkgroup, 8);
+  assert.equal(profileFor(LAVAPIPE_CPU).matmulWorkgroup, 8);
+  assert.throws(
+    () => profileFor(NVIDIA, { workgroup: "32" }),
+    /EGNN_MATMUL_WORKGROUP: expected 8 or 64, got 32/,
+  );
 });

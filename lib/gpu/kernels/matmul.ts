@@ -48,7 +48,8 @@
  *
  * On a GPU (tuning.ts: the `gpu` kernel profile) every product takes the storage kernel with
  * 4×4 blocks: uniform arrays indexed per invocation are 30–80× slower there, and small blocks
- * give more invocations (at 16×16 a dW = Xᵀ·dZ of 2000×64×64 ran 17× slower than at 4×4).
+ * give more invocations (at 16×16 a dW = Xᵀ·dZ of 2000×64×64 ran 17× slower than at 4×4); in
+ * workgroups of 64 rather than 8, and with dW's long contractions split (`splitFor`).
  *
  * @module
  */
@@ -106,15 +107,17 @@ function declare(
   kWindows = false,
   zUniform = false,
   splitK = false,
+  workgroup = 8,
 ): Kernel {
   const t = vec ? "vec4f" : "f32";
   return defineKernel({
     name: `matmul${vec ? "_vec4" : ""}${bUniform ? "_ub" : ""}${aUniform ? "_au" : ""}${
       kWindows ? "_kw" : ""
-    }${zUniform ? "_zu" : ""}${splitK ? "_sk" : ""}`,
-    // 8 invocations (one SIMD group of the adapter) per workgroup, so that even the small grids
-    // of dW (e.g. 4×4 blocks) spread over all cores.
-    workgroupSize: 8,
+    }${zUniform ? "_zu" : ""}${splitK ? "_sk" : ""}${workgroup !== 8 ? `_wg${workgroup}` : ""}`,
+    // 8 invocations (one SIMD group of the CPU adapter) per workgroup, so that even the small
+    // grids of dW (e.g. 4×4 blocks) spread over all cores; 64 for a GPU (the profile's
+    // `matmulWorkgroup`), where a workgroup of 8 fills a quarter of a 32-lane warp.
+    workgroupSize: workgroup,
     uniforms: {
       m: "u32",
       k: "u32",
@@ -164,6 +167,9 @@ const kernels = [[false, false], [false, true], [true, true]].map(([au, bu]) =>
 const zWindowKernel = declare(true, true, true, false, true);
 /** Scheme 0 with split-K (SPLIT slices of k, each into its own copy of C; vec4 stores only). */
 const splitKernel = declare(false, false, true, false, false, true);
+/** Scheme 0 [scalar, vec4] and its split-K form in workgroups of 64 (`matmulWorkgroup`). */
+const storage64 = [false, true].map((vec) => declare(false, false, vec, false, false, false, 64));
+const split64 = declare(false, false, true, false, false, true, 64);
 /** Sums the split-K copies of C into C (or adds them to it), in slice order. */
 const splitSumKernel = defineKernel({
   name: "matmul_split_sum",
@@ -432,7 +438,10 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   const mode = writeMode(o.n, p.rows, p.cols);
   const zBytes = 16 * windowVec4s(p.windowRows, o.n);
   const zWindows = usesZWindows(p, o);
-  const kernel = zWindows ? zWindowKernel : kernels[p.scheme][mode === "scalar" ? 0 : 1];
+  const wide = p.scheme === 0 && kernelProfile().matmulWorkgroup === 64;
+  const kernel = zWindows
+    ? zWindowKernel
+    : (wide ? storage64 : kernels[p.scheme])[mode === "scalar" ? 0 : 1];
   const variant = kernel.variant(
     zWindows ? { ...constants, Z_UNIFORM: true, Z_WIN: zBytes / 16 } : constants,
   );
@@ -466,7 +475,7 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     // Each slice's copy of C, then their sum into C (see `splitFor`).
     const part = empty([p.split * o.m * o.n]);
     recordDispatch(
-      splitKernel.variant({ ...constants, ACCUMULATE: false, SPLIT: p.split }),
+      (wide ? split64 : splitKernel).variant({ ...constants, ACCUMULATE: false, SPLIT: p.split }),
       [a, b, a, part, part],
       p.split * Math.ceil(o.m / p.rows) * colBlocks,
       { ...uniforms, k_chunk4: p.kChunk4 },
