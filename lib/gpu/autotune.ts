@@ -390,24 +390,25 @@ export function tunedEntryOf(r: AutotuneResult): TunedEntry {
  * @returns the table's lines joined
  */
 export function formatAutotuneTable(r: AutotuneResult): string {
+  const w = Math.max(44, ...r.timings.map((t) => t.label.length));
   const rows = r.timings.map((t) =>
-    `${productsLabel(t.profile) === productsLabel(r.best) ? "*" : " "} ${t.label.padEnd(44)} ${
+    `${productsLabel(t.profile) === productsLabel(r.best) ? "*" : " "} ${t.label.padEnd(w)} ${
       t.msPerRound.toFixed(2).padStart(10)
     } ${t.maxError.toExponential(1).padStart(9)}  ${t.correct ? "ok" : "WRONG"}`
   );
   return [
     `adapter: ${r.adapter}`,
     `workload: ${r.workload}; median of ${r.rounds} rounds`,
-    `  ${"candidate".padEnd(44)} ${"ms/round".padStart(10)} ${"error".padStart(9)}`,
+    `  ${"candidate".padEnd(w)} ${"ms/round".padStart(10)} ${"error".padStart(9)}`,
     ...rows,
     ...(r.layer
       ? [
         `EGCL forward without gradients (${r.layer.label}), ms/round:`,
-        `${r.best.wholeLayerForward ? " " : "*"} ${"per-op layers".padEnd(44)} ${
+        `${r.best.wholeLayerForward ? " " : "*"} ${"per-op layers".padEnd(w)} ${
           r.layer.perOpMs.toFixed(2).padStart(10)
         }`,
         `${r.best.wholeLayerForward ? "*" : " "} ${
-          "one whole-layer dispatch per layer".padEnd(44)
+          "one whole-layer dispatch per layer".padEnd(w)
         } ${r.layer.wholeMs.toFixed(2).padStart(10)} ${
           r.layer.maxError.toExponential(1).padStart(9)
         }  ${r.layer.correct ? "ok" : "WRONG"}`,
