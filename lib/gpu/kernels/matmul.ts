@@ -54,7 +54,7 @@
  * @module
  */
 
-import { type ConstantValue, defineKernel, type Kernel } from "../dsl.ts";
+import { type ConstantValue, defineKernel, type Kernel, type KernelVariant } from "../dsl.ts";
 import { type BufferSlice, recordDispatch } from "../commands.ts";
 import { fitsUniformBinding } from "../uniform_binding.ts";
 import { bufferFacts } from "../pool.ts";
@@ -442,9 +442,9 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
   const kernel = zWindows
     ? zWindowKernel
     : (wide ? storage64 : kernels[p.scheme])[mode === "scalar" ? 0 : 1];
-  const variant = kernel.variant(
-    zWindows ? { ...constants, Z_UNIFORM: true, Z_WIN: zBytes / 16 } : constants,
-  );
+  // Looked up where used (a variant's cache key is its constants as JSON, some µs a lookup).
+  const variant = () =>
+    kernel.variant(zWindows ? { ...constants, Z_UNIFORM: true, Z_WIN: zBytes / 16 } : constants);
   // Without a bias, bind B again in its place (a uniform array of N/4 vec4s fits inside B).
   // zs: where z is saved, or (activationGrad) where the derivative's input is read.
   const zs = o.z ?? (gradAct !== "none" ? o.activationGrad!.saved : c);
@@ -456,13 +456,15 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     // One dispatch per window of k rows of A (K×M) and B (K×N); a_off/b_off say where the
     // window's first row starts in each binding. The first window writes C (or adds, with
     // accumulate), the others add.
-    const adding = kernel.variant({ ...constants, ACCUMULATE: true });
+    const first = variant();
+    let adding: KernelVariant | null = null;
     const threads = Math.ceil(o.m / p.rows) * colBlocks;
     const aBytes = 16 * windowVec4s(p.windowRows, lda),
       bBytes = 16 * windowVec4s(p.windowRows, o.n);
     for (let k0 = 0; k0 < o.k; k0 += p.windowRows) {
       const aw = windowAt(a, k0 * lda, aBytes), bw = windowAt(b, k0 * o.n, bBytes);
-      recordDispatch(k0 === 0 ? variant : adding, [aw, bw, b, c, c], threads, {
+      const v = k0 === 0 ? first : (adding ??= kernel.variant({ ...constants, ACCUMULATE: true }));
+      recordDispatch(v, [aw, bw, b, c, c], threads, {
         ...uniforms,
         k: Math.min(o.k, k0 + p.windowRows) - k0,
         a_off: (a.offset - aw.offset) / 4 + k0 * lda,
@@ -490,9 +492,10 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     return;
   }
   if (p.scheme < 2) {
-    recordDispatch(variant, [a, ...rest], Math.ceil(o.m / p.rows) * colBlocks, uniforms);
+    recordDispatch(variant(), [a, ...rest], Math.ceil(o.m / p.rows) * colBlocks, uniforms);
     return;
   }
+  const windowed = variant();
   // One dispatch per window of A's rows (see `windowAt`).
   const bytes = 16 * aLength({ A_ROWS: p.windowRows, K: o.k });
   for (let r0 = 0; r0 < o.m; r0 += p.windowRows) {
@@ -501,12 +504,12 @@ export function matmul(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions): void 
     const threads = Math.ceil((r1 - r0) / p.rows) * colBlocks;
     const u = { ...uniforms, row_base: r0, row_end: r1, a_off: (window.offset - a.offset) / 4 };
     if (!zWindows) {
-      recordDispatch(variant, [window, ...rest], threads, u);
+      recordDispatch(windowed, [window, ...rest], threads, u);
       continue;
     }
     // z_off: where the z window starts, in vec4s from the tensor's start.
     const zw = windowAt(zs, r0 * o.n, zBytes);
     const zOff = (zw.offset - zs.offset) / 16;
-    recordDispatch(variant, [window, b, rest[1], c, zw], threads, { ...u, z_off: zOff });
+    recordDispatch(windowed, [window, b, rest[1], c, zw], threads, { ...u, z_off: zOff });
   }
 }
