@@ -6,9 +6,38 @@
  * @module
  */
 
+/**
+ * The progress line: units done of the total, the pace, the ETA and a status. The pace counts
+ * only the units done since this process began (`startAt` of them were done before: a resumed
+ * run), and reads as units per second, or as the time per unit when a unit takes over a second.
+ *
+ * @example A run resumed at epoch 50 of 100 that has done 2 more in 400 s
+ * ```ts
+ * import { progressText } from "./progress.ts";
+ * console.log(progressText("egnn", 52, 100, 50, 400)); // egnn 52/100 3m20s each ETA 2h40m
+ * ```
+ */
+export function progressText(
+  label: string,
+  done: number,
+  total: number,
+  startAt: number,
+  elapsedS: number,
+  status = "",
+): string {
+  const rate = (done - startAt) / Math.max(elapsedS, 1e-9);
+  const eta = done > startAt ? (total - done) / rate : NaN;
+  const pace = !(rate > 0)
+    ? ""
+    : rate >= 1
+    ? `${rate.toFixed(2)}/s `
+    : `${fmtTime(1 / rate)} each `;
+  return `${label} ${done}/${total} ${pace}ETA ${fmtTime(eta)}` + (status ? ` ${status}` : "");
+}
+
 /** Progress of one long step. */
 export class Progress {
-  private readonly start = performance.now();
+  private start = performance.now();
   private lastPlain = 0;
   private readonly tty: boolean;
   private readonly enc = new TextEncoder();
@@ -17,8 +46,14 @@ export class Progress {
    * @param label what is progressing (e.g. `egnn epochs`)
    * @param total units of work
    * @param quiet print nothing
+   * @param startAt units done before this process began (a resumed run), for the pace and ETA
    */
-  constructor(readonly label: string, readonly total: number, readonly quiet = false) {
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    readonly quiet = false,
+    private startAt = 0,
+  ) {
     let tty = false;
     try {
       tty = Deno.stderr.isTerminal();
@@ -26,6 +61,16 @@ export class Progress {
       tty = false;
     }
     this.tty = tty;
+  }
+
+  /**
+   * Restarts the clock with `done` units already finished (a run resumed from a checkpoint).
+   *
+   * @param done units finished before now
+   */
+  resumeFrom(done: number): void {
+    this.startAt = done;
+    this.start = performance.now();
   }
 
   /**
@@ -37,11 +82,14 @@ export class Progress {
   update(done: number, status = ""): void {
     if (this.quiet) return;
     const now = performance.now();
-    const elapsed = (now - this.start) / 1000;
-    const rate = done / Math.max(elapsed, 1e-9);
-    const eta = done > 0 ? (this.total - done) / rate : NaN;
-    const text = `${this.label} ${done}/${this.total} ${rate.toFixed(2)}/s ETA ${fmtTime(eta)}` +
-      (status ? ` ${status}` : "");
+    const text = progressText(
+      this.label,
+      done,
+      this.total,
+      this.startAt,
+      (now - this.start) / 1000,
+      status,
+    );
     if (this.tty) {
       const width = 20, filled = Math.round((width * done) / Math.max(1, this.total));
       const bar = "█".repeat(filled) + "░".repeat(width - filled);

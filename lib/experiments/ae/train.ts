@@ -149,6 +149,7 @@ export async function trainAutoencoder(
         startEpoch = meta.epoch + 1;
         wallBefore = meta.wallS;
         resumedFromEpoch = meta.epoch;
+        progress.resumeFrom(startEpoch);
       }
     }
     valBatches = cache.keptBatches(data.val, o.evalBatch);

@@ -135,7 +135,7 @@ export async function trainNBodyMethod(
     }
   }
 
-  const progress = new Progress(o.label, o.epochs, o.quiet);
+  const progress = new Progress(o.label, o.epochs, o.quiet, startEpoch);
   const steps = Math.floor(data.train.count / o.batchSize);
   const order = Array.from({ length: data.train.count }, (_, i) => i);
   let epochsThisCall = 0;

@@ -156,7 +156,7 @@ export async function trainQm9Model(
     }
   }
 
-  const progress = new Progress(o.label, o.epochs, o.quiet);
+  const progress = new Progress(o.label, o.epochs, o.quiet, startEpoch);
   const n = data.train.count;
   const steps = Math.ceil(n / o.batchSize);
   const order = Array.from({ length: n }, (_, i) => i);
