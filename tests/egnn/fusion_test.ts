@@ -26,6 +26,7 @@ import { kernelSwitches } from "../../lib/gpu/kernels/elementwise.ts";
 import { tapeSwitches } from "../../lib/gpu/tape.ts";
 import { linearSwitches } from "../../lib/gpu/kernels/linear.ts";
 import { type EGCL, egclSwitches } from "../../lib/egnn/egcl.ts";
+import { KERNEL_PROFILES, withKernelProfile } from "../../lib/gpu/tuning.ts";
 import { Random } from "../reference/random.ts";
 
 /**
@@ -208,6 +209,36 @@ Deno.test("fusion: the QM9 model (H 16, 2 layers, attention) is the same model f
   } finally {
     h0.dispose();
     x.dispose();
+    g.dispose();
+  }
+});
+
+Deno.test("fusion: on the GPU profile, EGNN_vel's weight gradients are the same with split-K and without (600 edges)", async () => {
+  await getGpu();
+  const rng = new Random(43);
+  const sizes = Array.from({ length: 30 }, () => 5); // 30 systems of 5: 600 edges, k ≥ 512
+  const n = 150;
+  const model = new EGNNVel({ hiddenNf: 16, nLayers: 2, seed: 6 });
+  const g = uploadGraph(fullyConnected(sizes));
+  const h = fromArray(rng.uniforms(n, 0, 2), [n, 1]).keep();
+  const x = fromArray(rng.normals(n * 3), [n, 3]).keep();
+  const v = fromArray(rng.normals(n * 3), [n, 3]).keep();
+  const ea = fromArray(rng.normals(g.numEdges * 2), [g.numEdges, 2]).keep();
+  const all = FORMS[1];
+  try {
+    const results = [];
+    for (const matmulSplitK of [true, false]) {
+      const profile = { ...KERNEL_PROFILES.gpu, matmulSplitK };
+      results.push(
+        await withKernelProfile(
+          profile,
+          () => run(model.layers, model.params, () => model.forward(h, x, v, g, ea), all),
+        ),
+      );
+    }
+    assertSame(results[0], results[1], "split-K against one pass");
+  } finally {
+    for (const t of [h, x, v, ea]) t.dispose();
     g.dispose();
   }
 });
