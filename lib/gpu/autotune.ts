@@ -18,15 +18,13 @@ import { getGpu } from "./device.ts";
 import { empty, endStep, fromArray, read, readMany, type Tensor } from "./tensor.ts";
 import { submit } from "./commands.ts";
 import { matmul, type MatmulOptions } from "./kernels/matmul.ts";
-import { type KernelProfile, profileLabel, withKernelProfile } from "./tuning.ts";
+import { KERNEL_PROFILES, type KernelProfile, profileLabel, withKernelProfile } from "./tuning.ts";
 import { type TunedEntry, tuningKey } from "./tuning_cache.ts";
 
-/** A storage-kernel candidate: block, split-K, workgroup size. */
+/** A storage-kernel candidate: the GPU rule with this block, split-K and workgroup size. */
 const storage = (matmulBlock: number, matmulSplitK: boolean, matmulWorkgroup: 8 | 64) => ({
-  name: "gpu" as const,
-  matmulUniform: false,
+  ...KERNEL_PROFILES.gpu,
   matmulBlock,
-  wholeLayerForward: true,
   matmulSplitK,
   matmulWorkgroup,
 });
@@ -37,14 +35,7 @@ const storage = (matmulBlock: number, matmulSplitK: boolean, matmulWorkgroup: 8 
  * and without split-K (dW's long contraction in slices).
  */
 export const TUNING_CANDIDATES: readonly KernelProfile[] = Object.freeze([
-  {
-    name: "cpu",
-    matmulUniform: true,
-    matmulBlock: 16,
-    wholeLayerForward: false,
-    matmulSplitK: false,
-    matmulWorkgroup: 8,
-  },
+  KERNEL_PROFILES.cpu,
   storage(4, false, 8),
   storage(8, false, 8),
   storage(16, false, 8),

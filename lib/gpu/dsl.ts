@@ -169,16 +169,10 @@ export class KernelVariant {
     this.code = generate(spec, constants);
   }
 
-  /** Packs run-time values into the uniform struct's bytes (in declaration order). */
-  packUniforms(values: Record<string, number>): ArrayBuffer {
-    const buf = new ArrayBuffer(this.uniformBytes);
-    this.packUniformsInto(values, new DataView(buf), 0);
-    return buf;
-  }
-
   /**
-   * Writes the uniform struct's bytes at `offset` of `view` (`uniformBytes` of them): what
-   * `recordDispatch` does for every dispatch, into one staging buffer per submission.
+   * Writes the uniform struct's bytes (values in declaration order) at `offset` of `view`
+   * (`uniformBytes` of them): `recordDispatch` does it for every dispatch, into one staging buffer
+   * per submission.
    */
   packUniformsInto(values: Record<string, number>, view: DataView, offset: number): void {
     for (const [name, type] of this.uniformFields) {

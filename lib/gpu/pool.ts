@@ -56,8 +56,7 @@ export class BufferPool {
    * lowest).
    */
   private readonly free = new Map<number, GPUBuffer[]>();
-  /** Each pool buffer's creation number and class key (no native getter on release). */
-  private readonly order = new WeakMap<GPUBuffer, { n: number; key: number }>();
+  private readonly order = new WeakMap<GPUBuffer, number>();
   private created = 0;
   /** Buffers created and bytes held. */
   readonly stats: PoolStats = { created: 0, bytes: 0 };
@@ -86,20 +85,20 @@ export class BufferPool {
     this.stats.created++;
     this.stats.bytes += size;
     const buffer = device.createBuffer({ size, usage });
-    this.order.set(buffer, { n: this.created++, key });
+    this.order.set(buffer, this.created++);
     return buffer;
   }
 
   /** Puts a buffer back on the free list of its usage and size class (it is not destroyed). */
   release(buffer: GPUBuffer): void {
-    const own = this.order.get(buffer);
-    const key = own?.key ?? classKey(buffer.usage, buffer.size);
+    const { usage, size } = bufferFacts(buffer);
+    const key = classKey(usage, size);
     let list = this.free.get(key);
     if (!list) this.free.set(key, list = []);
     // Keep the list sorted by creation number, descending (lists are short: a step's tensors).
-    const n = own?.n ?? -1;
+    const n = this.order.get(buffer) ?? -1;
     let i = list.length;
-    while (i > 0 && (this.order.get(list[i - 1])?.n ?? -1) < n) i--;
+    while (i > 0 && (this.order.get(list[i - 1]) ?? -1) < n) i--;
     list.splice(i, 0, buffer);
   }
 

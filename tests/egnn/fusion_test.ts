@@ -162,30 +162,39 @@ function assertSame(
   for (const [name, g] of a.grads) close(g, b.grads.get(name)!, `d${name}`);
 }
 
-Deno.test("fusion: EGNN_vel (H 16, edge attributes) is the same model fused and unfused", async () => {
+/** An EGNN_vel (H 16) on fully connected systems of these sizes, with seeded inputs. */
+async function nbodyCase(seed: number, sizes: number[], nLayers: number, modelSeed: number) {
   await getGpu();
-  const rng = new Random(41);
-  const sizes = [5, 3, 5, 1];
-  const n = 14;
-  const model = new EGNNVel({ hiddenNf: 16, nLayers: 3, seed: 4 });
+  const rng = new Random(seed);
+  const n = sizes.reduce((a, b) => a + b, 0);
+  const model = new EGNNVel({ hiddenNf: 16, nLayers, seed: modelSeed });
   const g = uploadGraph(fullyConnected(sizes));
   const h = fromArray(rng.uniforms(n, 0, 2), [n, 1]).keep();
   const x = fromArray(rng.normals(n * 3), [n, 3]).keep();
   const v = fromArray(rng.normals(n * 3), [n, 3]).keep();
   const ea = fromArray(rng.normals(g.numEdges * 2), [g.numEdges, 2]).keep();
+  return {
+    model,
+    forward: () => model.forward(h, x, v, g, ea),
+    dispose: () => {
+      for (const t of [h, x, v, ea]) t.dispose();
+      g.dispose();
+    },
+  };
+}
+
+Deno.test("fusion: EGNN_vel (H 16, edge attributes) is the same model fused and unfused", async () => {
+  const c = await nbodyCase(41, [5, 3, 5, 1], 3, 4);
   try {
     const results = [];
     for (const form of FORMS) {
-      results.push(
-        await run(model.layers, model.params, () => model.forward(h, x, v, g, ea), form),
-      );
+      results.push(await run(c.model.layers, c.model.params, c.forward, form));
     }
     for (let i = 1; i < FORMS.length; i++) {
       assertSame(results[0], results[i], JSON.stringify(FORMS[i]));
     }
   } finally {
-    for (const t of [h, x, v, ea]) t.dispose();
-    g.dispose();
+    c.dispose();
   }
 });
 
@@ -214,17 +223,8 @@ Deno.test("fusion: the QM9 model (H 16, 2 layers, attention) is the same model f
 });
 
 Deno.test("fusion: on the GPU profile, EGNN_vel's weight gradients are the same with split-K and without (600 edges)", async () => {
-  await getGpu();
-  const rng = new Random(43);
-  const sizes = Array.from({ length: 30 }, () => 5); // 30 systems of 5: 600 edges, k ≥ 512
-  const n = 150;
-  const model = new EGNNVel({ hiddenNf: 16, nLayers: 2, seed: 6 });
-  const g = uploadGraph(fullyConnected(sizes));
-  const h = fromArray(rng.uniforms(n, 0, 2), [n, 1]).keep();
-  const x = fromArray(rng.normals(n * 3), [n, 3]).keep();
-  const v = fromArray(rng.normals(n * 3), [n, 3]).keep();
-  const ea = fromArray(rng.normals(g.numEdges * 2), [g.numEdges, 2]).keep();
-  const all = FORMS[1];
+  // 30 systems of 5: 600 edges, so the weight gradients' k ≥ 512
+  const c = await nbodyCase(43, Array.from({ length: 30 }, () => 5), 2, 6);
   try {
     const results = [];
     for (const matmulSplitK of [true, false]) {
@@ -232,13 +232,12 @@ Deno.test("fusion: on the GPU profile, EGNN_vel's weight gradients are the same 
       results.push(
         await withKernelProfile(
           profile,
-          () => run(model.layers, model.params, () => model.forward(h, x, v, g, ea), all),
+          () => run(c.model.layers, c.model.params, c.forward, FORMS[1]),
         ),
       );
     }
     assertSame(results[0], results[1], "split-K against one pass");
   } finally {
-    for (const t of [h, x, v, ea]) t.dispose();
-    g.dispose();
+    c.dispose();
   }
 });

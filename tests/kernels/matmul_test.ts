@@ -234,16 +234,19 @@ Deno.test("matmul: edge cases of the three kernels match a float64 loop", async 
   ]);
 });
 
+/** A plain dW = Aᵀ·B case (sizes, accumulate and fixedK to add). */
+const DW_CASE = {
+  transA: true,
+  transB: false,
+  bias: false,
+  act: "none" as Activation,
+  z: false,
+  uniform: true,
+  inParams: false,
+};
+
 Deno.test("matmul: dW = Aᵀ·B in k-windows (A and B uniform, one dispatch per window) matches", async () => {
-  const base = {
-    transA: true,
-    transB: false,
-    bias: false,
-    act: "none" as Activation,
-    z: false,
-    uniform: true,
-    inParams: false,
-  };
+  const base = DW_CASE;
   const cases: Case[] = [];
   for (
     const [m, k, n] of [
@@ -282,15 +285,7 @@ Deno.test("matmul: the GPU profile (storage only, 4×4 and 8×8 blocks, workgrou
 Deno.test("matmul: split-K (the GPU profile's dW in slices, summed in a second pass) matches", async () => {
   await getGpu();
   const profile = { ...KERNEL_PROFILES.gpu, matmulSplitK: true };
-  const base = {
-    transA: true,
-    transB: false,
-    bias: false,
-    act: "none" as Activation,
-    z: false,
-    uniform: true,
-    inParams: false,
-  };
+  const base = DW_CASE;
   const cases: Case[] = [];
   // The EGNN's dW over 2,000 edges; K % 4 = 3 and M % 4 = 2; a long contraction into 8 columns;
   // φx's last layer (N = 1: vec4 stores impossible, so no split); too short to split.

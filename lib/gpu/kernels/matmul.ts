@@ -260,7 +260,7 @@ function splitFor(
     return none;
   }
   const blocks = Math.ceil(o.m / rows) * Math.ceil(o.n / cols);
-  if (o.n % 4 !== 0 || writeMode(o.n, rows, cols) !== "vec4" || o.k < 512 || blocks >= 2048) {
+  if (writeMode(o.n, rows, cols) !== "vec4" || o.k < 512 || blocks >= 2048) {
     return none;
   }
   const chunks = Math.ceil(o.k / 4);
