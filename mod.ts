@@ -135,6 +135,7 @@ export {
   ConfusionMeter,
   l1Loss,
   LossMeter,
+  type LossMeterReading,
   mseLoss,
   type Reduction,
 } from "./lib/gpu/kernels/losses.ts";

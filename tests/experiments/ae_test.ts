@@ -110,6 +110,10 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
   const curve = (d: string, e: string) =>
     parseCsv(Deno.readTextFileSync(`${d}/tiny_erdos_renyi_${e}_curve.csv`)).rows;
   assert.deepEqual(curve(`${dir}/straight`, "egnn").map((r) => r.epoch), ["0", "1", "2"]);
+  // One graph per step: the largest step's BCE is at least the epoch's mean over graphs.
+  for (const r of curve(`${dir}/straight`, "egnn")) {
+    assert.ok(Number(r.train_max_step_bce) >= Number(r.train_bce), `epoch ${r.epoch}: max ≥ mean`);
+  }
 
   // Stopped after 2 of 3 epochs (after its checkpoint), then resumed.
   const out = `${dir}/resumed`;
@@ -126,7 +130,9 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
   );
   for (const e of ["egnn", "rf"]) {
     const key = (rows: Record<string, string>[]) =>
-      rows.map((r) => [r.epoch, r.train_bce, r.val_bce, r.test_bce, r.test_f1]);
+      rows.map((
+        r,
+      ) => [r.epoch, r.train_bce, r.train_max_step_bce, r.val_bce, r.test_bce, r.test_f1]);
     assert.deepEqual(key(curve(out, e)), key(curve(`${dir}/straight`, e)), `${e} curve`);
   }
   Deno.removeSync(dir, { recursive: true });

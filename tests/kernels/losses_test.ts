@@ -1,7 +1,17 @@
 // MSE, L1 and BCE-with-logits, mean and sum, against tests/reference/losses.ts. The backward
 // seed is a random scalar (dObjective/dLoss ≠ 1), so its use in the backward is checked too.
 // Targets take no gradient (checks: see check_op.ts).
-import { add, bceWithLogitsLoss, l1Loss, mseLoss, type Tensor } from "../../mod.ts";
+import assert from "node:assert/strict";
+import {
+  add,
+  bceWithLogitsLoss,
+  fromArray,
+  getGpu,
+  l1Loss,
+  LossMeter,
+  mseLoss,
+  type Tensor,
+} from "../../mod.ts";
 import { lossBackward, lossForward, type LossKind, type Reduction } from "../reference/losses.ts";
 import { Random, toF32 } from "../reference/random.ts";
 import { checkOp } from "./check_op.ts";
@@ -80,4 +90,38 @@ Deno.test("losses: mse + l1 + bce of one prediction accumulate its gradient", as
     },
     kinks: ([p, t]) => p.map((v, i) => v - t[i]),
   });
+});
+
+Deno.test("LossMeter: weighted mean, largest loss and count over steps, per meter, reset by reading", async () => {
+  await getGpu();
+  const rng = new Random(82);
+  const a = new LossMeter(), b = new LossMeter();
+  try {
+    // Losses of either sign (a meter is not only for non-negative losses), weights not 1.
+    const losses = Array.from(toF32(rng.normals(23, 5)));
+    const weights = Array.from(toF32(rng.uniforms(23, 0.5, 3)));
+    losses[7] = 40; // one step far above the rest
+    for (let i = 0; i < losses.length; i++) a.add(fromArray([losses[i]], [1]), weights[i]);
+    b.add(fromArray([-2], [1]));
+    b.add(fromArray([-3], [1]));
+    const [ra, rb] = await LossMeter.readAll([a, b]);
+    const weightSum = weights.reduce((s, w) => s + w, 0);
+    const mean = losses.reduce((s, v, i) => s + v * weights[i], 0) / weightSum;
+    assert.ok(
+      Math.abs(ra.mean - mean) <= 1e-5 * Math.max(1, Math.abs(mean)),
+      `${ra.mean} vs ${mean}`,
+    );
+    assert.equal(ra.max, 40);
+    assert.equal(ra.count, 23);
+    // All negative: the maximum is the largest of them, not the meter's starting value.
+    assert.deepEqual(rb, { mean: -2.5, max: -2, count: 2 });
+    // Reading reset both: nothing added reads NaN; new losses start afresh.
+    const empty = await a.read();
+    assert.ok(Number.isNaN(empty.mean) && Number.isNaN(empty.max) && empty.count === 0);
+    a.add(fromArray([1.5], [1]));
+    assert.deepEqual(await a.read(), { mean: 1.5, max: 1.5, count: 1 });
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
 });

@@ -85,6 +85,7 @@ export interface AeRunOptions {
 export const AE_CURVE_COLUMNS = [
   "epoch",
   "train_bce",
+  "train_max_step_bce",
   "val_bce",
   "test_bce",
   "test_pct_error",
@@ -112,6 +113,7 @@ export async function writeAeCurve(
       curve.map((p) => ({
         epoch: p.epoch,
         train_bce: p.trainBce,
+        train_max_step_bce: p.trainMaxStepBce,
         val_bce: p.valBce,
         test_bce: p.testBce,
         test_pct_error: p.testPctError,

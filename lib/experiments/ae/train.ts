@@ -33,6 +33,12 @@ export interface AeCurvePoint {
   epoch: number;
   /** Mean per-graph BCE of the epoch's training steps (with their noise, before the update). */
   trainBce: number;
+  /**
+   * The largest single step's BCE since the previous evaluation (this epoch and any epochs not
+   * evaluated before it): a step that blew up shows here even when the mean recovers. Absent in
+   * curves from checkpoints written before it was recorded.
+   */
+  trainMaxStepBce?: number;
   valBce: number;
   testBce: number;
   testPctError: number;
@@ -126,6 +132,7 @@ export async function trainAutoencoder(
   const steps = Math.ceil(data.train.length / o.graphsPerStep);
   let epochsThisCall = 0, stepsThisCall = 0;
   let trainS = 0;
+  let maxStepSinceEval = -Infinity;
   try {
     if (o.resume) {
       const meta = await loadTrainingCheckpoint(o.checkpointPath, model.params, opt, {
@@ -172,7 +179,9 @@ export async function trainAutoencoder(
         );
       }
       // The meter's mean is per step; a step's loss is the sum over its graphs.
-      const trainBce = (await trainMeter.readMean()) * steps / data.train.length;
+      const epochLoss = await trainMeter.read();
+      const trainBce = epochLoss.mean * steps / data.train.length;
+      maxStepSinceEval = Math.max(maxStepSinceEval, epochLoss.max);
       trainS += (performance.now() - te) / 1000;
       stepsThisCall += steps;
       if (!Number.isFinite(trainBce)) {
@@ -194,12 +203,14 @@ export async function trainAutoencoder(
         curve.push({
           epoch,
           trainBce,
+          trainMaxStepBce: maxStepSinceEval,
           valBce: val.bce,
           testBce: test.bce,
           testPctError: test.pctError,
           testF1: test.f1,
           elapsedS,
         });
+        maxStepSinceEval = -Infinity;
         if (val.bce < best.val) best = { epoch, val: val.bce, test };
         progress.log(
           `${o.label} epoch ${epoch}: train BCE ${trainBce.toFixed(3)} val ${val.bce.toFixed(3)} ` +
@@ -222,7 +233,10 @@ export async function trainAutoencoder(
         await saveTrainingCheckpoint(o.checkpointPath, model.params, opt, meta);
         await o.onEvaluation?.(curve);
       }
-      progress.update(epoch + 1, `BCE ${trainBce.toFixed(3)}`);
+      progress.update(
+        epoch + 1,
+        `BCE ${trainBce.toFixed(3)} (largest step ${epochLoss.max.toFixed(1)})`,
+      );
       epochsThisCall++;
       if (o.stopAfterEpochs !== undefined && epochsThisCall >= o.stopAfterEpochs) break;
     }

@@ -8,6 +8,8 @@
 
 import { empty, fromArray, readMany, type Tensor, unusedBinding } from "../tensor.ts";
 import { gradOf, gradSlot, needsGrad, recordOp } from "../tape.ts";
+import { defineKernel } from "../dsl.ts";
+import { recordDispatch } from "../commands.ts";
 import { mapInto } from "./elementwise.ts";
 import { columnSum, sumAll } from "./reduce.ts";
 
@@ -93,8 +95,57 @@ export function bceWithLogitsLoss(
   return loss(BCE, logits, target, reduction);
 }
 
+/** Below any loss: the running maximum of a meter with nothing added (an f32). */
+const NO_LOSS = -3.4e38;
+
 /**
- * Accumulates weighted loss values on the device; `read()` is the only synchronisation.
+ * A loss meter's update in one invocation: `acc[0] += alpha · loss[0]` (the weighted sum) and
+ * `acc[1] = max(acc[1], loss[0])` (the largest single loss); or, with RESET, both cleared.
+ */
+const lossMeterKernel = defineKernel({
+  name: "loss_meter",
+  workgroupSize: 1,
+  constants: { RESET: "bool" },
+  uniforms: { alpha: "f32" },
+  bindings: {
+    loss: { type: "f32", access: "read" },
+    acc: { type: "f32", access: "read_write" },
+  },
+  body: (k) =>
+    k.RESET
+      ? `
+  if (index == 0u) { acc[0] = 0.0; acc[1] = ${NO_LOSS.toExponential()}; }`
+      : `
+  if (index == 0u) {
+    let v = loss[0];
+    acc[0] = acc[0] + params.alpha * v;
+    acc[1] = max(acc[1], v);
+  }`,
+});
+
+/** What a loss meter read: the weighted mean and the largest single loss since the last reset. */
+export interface LossMeterReading {
+  /** Weighted mean of the losses added (NaN when none was). */
+  mean: number;
+  /** The largest loss added, unweighted (NaN when none was): a step that blew up shows here. */
+  max: number;
+  /** How many losses were added. */
+  count: number;
+}
+
+/**
+ * Accumulates weighted loss values on the device, and the largest of them; reading is the only
+ * synchronisation. One dispatch per `add`.
+ *
+ * @example The mean and the largest of three losses
+ * ```ts
+ * import { fromArray, getGpu, LossMeter } from "../../../mod.ts";
+ * await getGpu();
+ * const meter = new LossMeter();
+ * for (const v of [1, 4, 2.5]) meter.add(fromArray([v], [1]));
+ * const r = await meter.read();
+ * console.log(r.mean, r.max, r.count); // 2.5 4 3
+ * ```
  */
 export class LossMeter {
   private readonly acc: Tensor;
@@ -102,15 +153,13 @@ export class LossMeter {
   private weightSum = 0;
 
   constructor() {
-    this.acc = fromArray([0], [1]).keep();
+    this.acc = fromArray([0, NO_LOSS], [2]).keep();
   }
 
-  /** Records `acc += weight · loss[0]` (no synchronisation). */
+  /** Records `sum += weight · loss[0]` and `max = max(max, loss[0])` (no synchronisation). */
   add(loss: Tensor, weight = 1): void {
-    mapInto("params.alpha * av", this.acc, loss, loss, loss, {
-      accumulate: true,
+    recordDispatch(lossMeterKernel.variant({ RESET: false }), [loss, this.acc], 1, {
       alpha: weight,
-      n: 1,
     });
     this.count++;
     this.weightSum += weight;
@@ -123,7 +172,12 @@ export class LossMeter {
 
   /** Reads the weighted mean of the losses added since the last reset, and resets. */
   async readMean(): Promise<number> {
-    return (await LossMeter.readMeans([this]))[0];
+    return (await LossMeter.readAll([this]))[0].mean;
+  }
+
+  /** Reads the mean and the largest loss added since the last reset, and resets. */
+  async read(): Promise<LossMeterReading> {
+    return (await LossMeter.readAll([this]))[0];
   }
 
   /**
@@ -133,18 +187,35 @@ export class LossMeter {
    * @returns their weighted means, in order
    */
   static async readMeans(meters: LossMeter[]): Promise<number[]> {
-    const sums = await readMany(meters.map((m) => m.acc));
+    return (await LossMeter.readAll(meters)).map((r) => r.mean);
+  }
+
+  /**
+   * Reads several meters with one synchronisation, and resets them.
+   *
+   * @param meters the meters
+   * @returns each meter's mean, largest loss and count, in order
+   */
+  static async readAll(meters: LossMeter[]): Promise<LossMeterReading[]> {
+    const values = await readMany(meters.map((m) => m.acc));
     return meters.map((m, i) => {
-      const mean = m.weightSum > 0 ? sums[i][0] / m.weightSum : NaN;
+      const none = m.count === 0;
+      const r = {
+        mean: m.weightSum > 0 ? values[i][0] / m.weightSum : NaN,
+        // A NaN loss may or may not win max(); the mean carries it either way.
+        max: none ? NaN : values[i][1],
+        count: m.count,
+      };
       m.reset();
-      return mean;
+      return r;
     });
   }
 
-  /** Sets the accumulator to zero (recorded, no synchronisation). */
+  /** Sets the sum and the maximum back (recorded, no synchronisation). */
   reset(): void {
-    const u = unusedBinding();
-    mapInto("0.0", this.acc, u, u, u, { n: 1 });
+    recordDispatch(lossMeterKernel.variant({ RESET: true }), [unusedBinding(), this.acc], 1, {
+      alpha: 0,
+    });
     this.count = 0;
     this.weightSum = 0;
   }
