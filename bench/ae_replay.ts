@@ -9,7 +9,8 @@
  *     --checkpoint /tmp/copy_of_epoch_2.ckpt --epochs 1 --above 1000
  *
  * Give the same `--set`s as the run; `--checkpoint` is a copy of its checkpoint (the file is only
- * read). Prints, per block of `--block` steps, the mean and largest step loss and the decoder's
+ * read). `--set train.clipGradNorm=c` replays what clipping would have done from the same state
+ * (the checkpoint need not have clipped). Prints, per block of `--block` steps, the mean and largest step loss and the decoder's
  * w and b (the distance decoder σ(w‖z_i − z_j‖² + b)), and every step whose loss exceeds `--above`
  * with its graph's size. The last line is JSON with every step's loss.
  *
@@ -63,7 +64,12 @@ const data = aeDatasetSplits(cfg.datasets[0], {
 });
 // As run.ts's trainOne for the encoder at index 0.
 const model = buildAutoencoder(cfg, encoder, cfg.seed, cfg.seed * 1000 + 500);
-const opt = new Adam(model.params, { lr: cfg.train.lr, weightDecay: cfg.train.weightDecay });
+// `--set train.clipGradNorm=c` replays what clipping would have done from the same state.
+const opt = new Adam(model.params, {
+  lr: cfg.train.lr,
+  weightDecay: cfg.train.weightDecay,
+  clipGradNorm: cfg.train.clipGradNorm,
+});
 const train = { ...cfg.train, seed: cfg.seed * 1000 };
 const meta = await loadTrainingCheckpoint(args.checkpoint as string, model.params, opt, {
   lr: train.lr,
@@ -81,10 +87,11 @@ const meter = new LossMeter();
 const order = Array.from({ length: data.train.length }, (_, i) => i);
 const steps = Math.ceil(order.length / train.graphsPerStep);
 const losses: number[] = [];
+const clipNote = cfg.train.clipGradNorm > 0
+  ? `, gradients clipped to norm ${cfg.train.clipGradNorm}`
+  : "";
 console.log(
-  `replaying ${cfg.name} (${
-    cfg.datasets[0]
-  }, ${encoder}) from the checkpoint of epoch ${meta.epoch}`,
+  `replaying ${cfg.name} (${cfg.datasets[0]}, ${encoder}) from epoch ${meta.epoch}${clipNote}`,
 );
 console.log("epoch  steps        mean loss   largest   w         b");
 for (let epoch = meta.epoch + 1; epoch <= meta.epoch + epochs; epoch++) {

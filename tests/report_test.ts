@@ -9,7 +9,7 @@ import { QM9_COLUMNS } from "../lib/experiments/qm9/run.ts";
 import { CHECK_COLUMNS, type CheckRow, checkRowsToCsv } from "../lib/experiments/check.ts";
 import { parseCsv } from "../lib/io/csv.ts";
 import { writeReport } from "../lib/report/report.ts";
-import { AE_SWEEP_COLUMNS, aeTableColumns } from "../lib/experiments/ae/run.ts";
+import { AE_CURVE_COLUMNS, AE_SWEEP_COLUMNS, aeTableColumns } from "../lib/experiments/ae/run.ts";
 import { classify } from "../lib/report/inputs.ts";
 import { diffCell, fmt, ratioCell } from "../lib/report/tables.ts";
 
@@ -289,6 +289,22 @@ Deno.test("report: CSVs are recognised by their header", () => {
   assert.equal(classify(aeTableColumns(["community"])), "ae");
   assert.equal(classify(aeTableColumns(["community", "erdos_renyi"])), "ae");
   assert.equal(classify(AE_SWEEP_COLUMNS), "ae_overfit");
+  assert.equal(classify(AE_CURVE_COLUMNS), "ae_curve");
+  // Results written before a column was added are still recognised.
+  const curveOf20261127 = [
+    "epoch",
+    "train_bce",
+    "val_bce",
+    "test_bce",
+    "test_pct_error",
+    "test_f1",
+    "elapsed_s",
+    "seed",
+  ];
+  assert.equal(classify(curveOf20261127), "ae_curve");
+  const tableOf20261128 = aeTableColumns(["community"]).filter((c) => c !== "clip_grad_norm");
+  assert.equal(classify(tableOf20261128), "ae");
+  assert.equal(classify(AE_SWEEP_COLUMNS.filter((c) => c !== "clip_grad_norm")), "ae_overfit");
   assert.equal(classify(["a", "b"]), null);
 });
 

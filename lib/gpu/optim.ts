@@ -4,13 +4,15 @@
  *
  * Update, as PyTorch's: g ← g + λθ (Adam's L2 form; AdamW instead decays θ ← θ(1 − ηλ)),
  * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+ * Optionally the gradient is first clipped by its global norm, as `torch.nn.utils.clip_grad_norm_`
+ * before `optimizer.step()`: g ← g · min(1, c / (‖g‖₂ + 10⁻⁶)), ‖g‖₂ over every parameter of the set.
  *
  * @module
  */
 
 import { defineKernel } from "./dsl.ts";
 import { recordClear, recordDispatch } from "./commands.ts";
-import { empty, type Tensor } from "./tensor.ts";
+import { empty, type Tensor, unusedBinding } from "./tensor.ts";
 import type { ParameterSet } from "./parameters.ts";
 
 // Four parameters per invocation (vec4 reads and writes: on lavapipe a storage access costs about
@@ -19,7 +21,7 @@ import type { ParameterSet } from "./parameters.ts";
 const adamKernel = defineKernel({
   name: "adam4",
   workgroupSize: 64,
-  constants: { DECOUPLED: "bool" },
+  constants: { DECOUPLED: "bool", CLIP: "bool" },
   uniforms: {
     n4: "u32",
     lr: "f32",
@@ -29,17 +31,21 @@ const adamKernel = defineKernel({
     wd: "f32",
     bc1: "f32",
     bc2: "f32",
+    maxNorm: "f32",
   },
   bindings: {
     param: { type: "vec4f", access: "read_write" },
     grad: { type: "vec4f", access: "read" },
     m: { type: "vec4f", access: "read_write" },
     v: { type: "vec4f", access: "read_write" },
+    // CLIP: the gradient's squared global norm (gradSquaredNorm), one value.
+    sqNorm: { type: "f32", access: "read" },
   },
   body: (c) => `
   if (index >= params.n4) { return; }
   var p = param[index];
   var g = grad[index];
+  ${c.CLIP ? "g = g * min(1.0, params.maxNorm / (sqrt(sqNorm[0]) + 1e-6));" : ""}
   ${c.DECOUPLED ? "p = p * (1.0 - params.lr * params.wd);" : "g = g + params.wd * p;"}
   let m1 = params.beta1 * m[index] + (1.0 - params.beta1) * g;
   let v1 = params.beta2 * v[index] + (1.0 - params.beta2) * g * g;
@@ -47,6 +53,32 @@ const adamKernel = defineKernel({
   v[index] = v1;
   let denom = sqrt(v1) / sqrt(params.bc2) + params.eps;
   param[index] = p - (params.lr / params.bc1) * m1 / denom;`,
+});
+
+/**
+ * Σ g² over a flat gradient buffer of vec4s into `out[0]`: one workgroup, 64 strided partial
+ * sums, then a fixed-order tree (deterministic).
+ */
+const gradSquaredNormKernel = defineKernel({
+  name: "grad_sq_norm",
+  workgroupSize: 64,
+  uniforms: { n4: "u32" },
+  bindings: {
+    grad: { type: "vec4f", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  functions: "var<workgroup> partial: array<f32, 64>;",
+  body: `
+  let lane = index;
+  var s = 0.0;
+  for (var i = lane; i < params.n4; i += 64u) { let g = grad[i]; s += dot(g, g); }
+  partial[lane] = s;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
+    workgroupBarrier();
+  }
+  if (lane == 0u) { out[0] = partial[0]; }`,
 });
 
 /** Options of Adam / AdamW. */
@@ -63,6 +95,11 @@ export interface AdamOptions {
   weightDecay?: number;
   /** AdamW: decoupled weight decay. */
   decoupled?: boolean;
+  /**
+   * Clip the gradient to this global L2 norm before the update, as PyTorch's
+   * `clip_grad_norm_(params, c)` (default 0: no clipping, as the paper's protocols).
+   */
+  clipGradNorm?: number;
 }
 
 /**
@@ -87,12 +124,19 @@ export class Adam {
   lr: number;
   private readonly m: Tensor;
   private readonly v: Tensor;
+  /** The gradient's squared global norm, when clipping. */
+  private readonly sqNorm: Tensor | null;
 
   /** Allocates the moments m and v over the set's flat buffer and records their clearing. */
   constructor(readonly params: ParameterSet, readonly options: AdamOptions) {
+    const clip = options.clipGradNorm ?? 0;
+    if (!(clip >= 0) || !Number.isFinite(clip)) {
+      throw new Error(`Adam: clipGradNorm is ${clip}, expected a finite number ≥ 0 (0: off)`);
+    }
     this.lr = options.lr;
     this.m = empty([params.paddedSize]).keep();
     this.v = empty([params.paddedSize]).keep();
+    this.sqNorm = clip > 0 ? empty([1]).keep() : null;
     recordClear(this.m);
     recordClear(this.v);
   }
@@ -110,9 +154,15 @@ export class Adam {
     this.t++;
     const o = this.options;
     const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999;
+    const n4 = this.params.paddedSize / 4;
+    if (this.sqNorm) {
+      recordDispatch(gradSquaredNormKernel.variant(), [this.params.flatGrad, this.sqNorm], 64, {
+        n4,
+      });
+    }
     recordDispatch(
-      adamKernel.variant({ DECOUPLED: !!o.decoupled }),
-      [this.params.flat, this.params.flatGrad, this.m, this.v],
+      adamKernel.variant({ DECOUPLED: !!o.decoupled, CLIP: !!this.sqNorm }),
+      [this.params.flat, this.params.flatGrad, this.m, this.v, this.sqNorm ?? unusedBinding()],
       this.params.paddedSize / 4,
       {
         n4: this.params.paddedSize / 4,
@@ -123,6 +173,7 @@ export class Adam {
         wd: o.weightDecay ?? 0,
         bc1: 1 - beta1 ** this.t,
         bc2: 1 - beta2 ** this.t,
+        maxNorm: o.clipGradNorm ?? 0,
       },
     );
   }
@@ -131,6 +182,7 @@ export class Adam {
   dispose(): void {
     this.m.dispose();
     this.v.dispose();
+    this.sqNorm?.dispose();
   }
 
   /** The optimiser state for checkpoints: step count and the two moment buffers. */

@@ -29,8 +29,16 @@ export const AE_DATASET_SUFFIXES = [
   "paper_f1",
   "best_epoch",
 ] as const;
+/**
+ * Columns added after results had been written: a CSV without them is still recognised (and
+ * reads them as absent).
+ */
+const LATER_COLUMNS = new Set(["train_max_step_bce", "clip_grad_norm"]);
+const required = (columns: readonly string[]) => columns.filter((c) => !LATER_COLUMNS.has(c));
 /** Columns of the graph-autoencoder table besides the per-dataset ones. */
-const AE_COLUMNS = aeTableColumns([]);
+const AE_COLUMNS = required(aeTableColumns([]));
+/** Columns of an autoencoder learning curve that every version wrote. */
+const AE_CURVE_REQUIRED = required(AE_CURVE_COLUMNS);
 
 /** One CSV of the results directory that the report uses. */
 export interface ResultFile {
@@ -84,10 +92,10 @@ export function classify(columns: string[]): CsvKind | null {
   if (hasAll(cols, NBODY_COLUMNS)) return "nbody";
   if (hasAll(cols, SWEEP_COLUMNS)) return "sweep";
   if (hasAll(cols, QM9_COLUMNS)) return "qm9";
-  if (hasAll(cols, AE_SWEEP_COLUMNS)) return "ae_overfit";
+  if (hasAll(cols, required(AE_SWEEP_COLUMNS))) return "ae_overfit";
   if (hasAll(cols, AE_COLUMNS) && aeDatasets(columns).length > 0) return "ae";
   if (hasAll(cols, NBODY_CURVE_COLUMNS)) return "nbody_curve";
-  if (hasAll(cols, AE_CURVE_COLUMNS)) return "ae_curve";
+  if (hasAll(cols, AE_CURVE_REQUIRED)) return "ae_curve";
   if (hasAll(cols, ["epoch", "train_l1"]) && qm9CurveProperties(columns).length > 0) {
     return "qm9_curve";
   }

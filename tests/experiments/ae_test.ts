@@ -80,6 +80,7 @@ Deno.test("ae config: bad input is refused before any work, naming the field and
   bad({ encoders: ["egnn", "egnn"] }, /encoders lists "egnn" twice/);
   bad({ encoders: ["egn"] }, /encoders is \["egn"\], expected a list of "baseline"/);
   bad({ data: { communitySeeding: "fixed" } }, /data\.communitySeeding is "fixed"/);
+  bad({ train: { clipGradNorm: -1 } }, /train\.clipGradNorm is -1, expected a number ≥ 0/);
   Deno.removeSync(dir, { recursive: true });
 });
 
@@ -128,6 +129,16 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
     () => runAe({ ...cfg, out, train: { ...cfg.train, lr: 2e-3 } }, { resume: true, quiet: true }),
     /tiny_erdos_renyi_egnn\.ckpt: checkpoint of lr 0\.001; this run has lr 0\.002 \(remove it/,
   );
+  // So is resuming with clipping a run that trained without it (written into the table otherwise).
+  await assert.rejects(
+    () =>
+      runAe({ ...cfg, out, train: { ...cfg.train, clipGradNorm: 1 } }, {
+        resume: true,
+        quiet: true,
+      }),
+    /tiny_erdos_renyi_egnn\.ckpt: checkpoint of clipGradNorm undefined; this run has clipGradNorm 1/,
+  );
+  assert.equal(table.rows[1].clip_grad_norm, "0");
   for (const e of ["egnn", "rf"]) {
     const key = (rows: Record<string, string>[]) =>
       rows.map((

@@ -13,7 +13,7 @@ import {
   ParameterSet,
   trainStep,
 } from "../../mod.ts";
-import { type AdamConfig, adamState, adamStep } from "../reference/optim.ts";
+import { type AdamConfig, adamState, adamStep, clipByGlobalNorm } from "../reference/optim.ts";
 import { linearBackward, linearForward } from "../reference/linear.ts";
 import { lossBackward } from "../reference/losses.ts";
 import { assertClose } from "../reference/finite_difference.ts";
@@ -59,6 +59,7 @@ async function checkAdam(config: AdamConfig, seed: number) {
     const state = Object.fromEntries(
       Object.entries(init).map(([k, v]) => [k, adamState(v)]),
     ) as Record<keyof typeof init, ReturnType<typeof adamState>>;
+    const norms: number[] = [];
     for (let t = 0; t < 3; t++) {
       const sizes = { m: M, k: K, n: N };
       const f = linearForward(x, state.W.param, state.b.param, sizes, "tanh");
@@ -68,12 +69,19 @@ async function checkAdam(config: AdamConfig, seed: number) {
         ? lossBackward("mse", state.u.param, uTarget, "sum", 1)
         : new Float64Array(5);
       const grads = { W: g.dw, b: g.db, u: du, frozen: new Float64Array(4) };
+      if (config.clipGradNorm) {
+        norms.push(clipByGlobalNorm(Object.values(grads), config.clipGradNorm));
+      }
       for (const k of Object.keys(init) as (keyof typeof init)[]) {
         adamStep(state[k], grads[k], t + 1, LRS[t], config);
       }
     }
     for (const k of Object.keys(init) as (keyof typeof init)[]) {
       assertClose(got.get(k)!, state[k].param, { rtol: 1e-5, floor: 1, label: `parameter ${k}` });
+    }
+    if (config.clipGradNorm) {
+      // Not vacuous: some steps' gradients were longer than the bound, and some not.
+      assert.ok(norms.some((n) => n > config.clipGradNorm!), `norms ${norms}: none clipped`);
     }
     if (!config.weightDecay) {
       assert.deepEqual(got.get("frozen"), Float32Array.from(init.frozen), "no gradient, no decay");
@@ -93,3 +101,6 @@ Deno.test("Adam: 3 steps with L2 weight decay 0.1 and β (0.8, 0.95) match the r
 
 Deno.test("AdamW: 3 steps with decoupled weight decay 0.1 match the reference", () =>
   checkAdam({ weightDecay: 0.1, decoupled: true, eps: 1e-6 }, 73));
+
+Deno.test("Adam: 3 steps with the gradient clipped to global norm 0.4 match the reference", () =>
+  checkAdam({ clipGradNorm: 0.4, weightDecay: 0.1 }, 74));

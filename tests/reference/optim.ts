@@ -14,6 +14,21 @@ export interface AdamConfig {
   weightDecay?: number;
   /** AdamW. */
   decoupled?: boolean;
+  /** Global-norm clipping of the gradients before the step (applied by `clipByGlobalNorm`). */
+  clipGradNorm?: number;
+}
+
+/**
+ * `torch.nn.utils.clip_grad_norm_`: scales every gradient in place by min(1, c / (‖g‖₂ + 10⁻⁶)),
+ * the norm taken over all of them together.
+ *
+ * @returns the norm before clipping
+ */
+export function clipByGlobalNorm(grads: Float64Array[], maxNorm: number): number {
+  const norm = Math.sqrt(grads.reduce((s, g) => s + g.reduce((t, v) => t + v * v, 0), 0));
+  const scale = Math.min(1, maxNorm / (norm + 1e-6));
+  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] *= scale;
+  return norm;
 }
 
 /** One parameter's optimiser state. */

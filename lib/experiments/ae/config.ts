@@ -100,6 +100,14 @@ export const aeSchema: Schema = {
         min: 1,
         doc: "graphs per optimiser step (the reference: 1); their summed BCEs are the step's loss",
       },
+      clipGradNorm: {
+        type: "number",
+        default: 0,
+        min: 0,
+        doc: "clip each step's gradient to this global L2 norm before Adam, as PyTorch's " +
+          "clip_grad_norm_ (0: off, as the reference; a deviation from the paper's protocol, " +
+          "written into the table)",
+      },
       evalEvery: {
         type: "number",
         default: 2,
@@ -176,6 +184,7 @@ export interface AeConfig {
     epochs: number;
     lr: number;
     weightDecay: number;
+    clipGradNorm: number;
     schedule: "cosine" | "none";
     graphsPerStep: number;
     evalEvery: number;

@@ -199,6 +199,7 @@ export function aeTableColumns(datasets: readonly AeDataset[]): string[] {
     ),
     "epochs",
     "lr",
+    "clip_grad_norm",
     "seed",
     "wall_s",
     "adapter",
@@ -214,6 +215,7 @@ export const AE_SWEEP_COLUMNS = [
   "pct_error",
   "bce",
   "epochs",
+  "clip_grad_norm",
   "seed",
   "adapter",
 ];
@@ -237,6 +239,7 @@ function tableRows(cfg: AeConfig, cells: AeCell[], adapter: string): Record<stri
     Object.assign(row, {
       epochs: encoder === "baseline" ? 0 : cfg.train.epochs,
       lr: cfg.train.lr,
+      clip_grad_norm: cfg.train.clipGradNorm,
       seed: cfg.seed,
       wall_s: wall.toFixed(1),
       adapter,
@@ -286,6 +289,7 @@ export async function runAe(cfg: AeConfig, o: AeRunOptions): Promise<AeRunResult
           pct_error: cell.test.pctError,
           bce: Number.isFinite(cell.test.bce) ? cell.test.bce : "",
           epochs: encoder === "baseline" ? 0 : cfg.train.epochs,
+          clip_grad_norm: cfg.train.clipGradNorm,
           seed: cfg.seed,
           adapter,
         });

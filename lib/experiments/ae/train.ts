@@ -67,6 +67,8 @@ export interface AeTrainOptions {
   weightDecay: number;
   schedule: "cosine" | "none";
   graphsPerStep: number;
+  /** Global-norm gradient clipping (0 or absent: off, as the reference). */
+  clipGradNorm?: number;
   evalEvery: number;
   evalBatch: number;
   /** Seed of the shuffling. */
@@ -110,7 +112,13 @@ export async function trainAutoencoder(
 ): Promise<AeResult> {
   const t0 = performance.now();
   const rng = new Random(o.seed);
-  const opt = new Adam(model.params, { lr: o.lr, weightDecay: o.weightDecay });
+  const opt = new Adam(model.params, {
+    lr: o.lr,
+    weightDecay: o.weightDecay,
+    clipGradNorm: o.clipGradNorm,
+  });
+  // Written into the checkpoint only when on, so that runs from before it resume.
+  const clipGradNorm = o.clipGradNorm || undefined;
   const cache = new AeGraphCache();
   const trainMeter = new LossMeter();
   const valMeter = new ConfusionMeter(), testMeter = new ConfusionMeter();
@@ -140,6 +148,7 @@ export async function trainAutoencoder(
         seed: o.seed,
         epochs: o.epochs,
         graphsPerStep: o.graphsPerStep,
+        clipGradNorm,
       }) as {
         epoch: number;
         rng: number[];
@@ -229,6 +238,7 @@ export async function trainAutoencoder(
           seed: o.seed,
           epochs: o.epochs,
           graphsPerStep: o.graphsPerStep,
+          clipGradNorm,
         };
         await saveTrainingCheckpoint(o.checkpointPath, model.params, opt, meta);
         await o.onEvaluation?.(curve);
