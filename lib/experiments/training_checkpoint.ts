@@ -67,11 +67,12 @@ export async function loadTrainingCheckpoint(
     JSON.stringify(meta[k]) !== JSON.stringify(v)
   );
   if (differ.length > 0) {
+    // A setting absent on one side (a checkpoint older than the setting, or the setting off) is
+    // "none".
+    const show = (v: unknown) => JSON.stringify(v) ?? "none";
     throw new Error(
-      `${path}: checkpoint of ${
-        differ.map(([k]) => `${k} ${JSON.stringify(meta[k])}`).join(", ")
-      }` +
-        `; this run has ${differ.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")} ` +
+      `${path}: checkpoint of ${differ.map(([k]) => `${k} ${show(meta[k])}`).join(", ")}` +
+        `; this run has ${differ.map(([k, v]) => `${k} ${show(v)}`).join(", ")} ` +
         `(remove it to start afresh)`,
     );
   }

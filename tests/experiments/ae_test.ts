@@ -136,7 +136,7 @@ Deno.test("ae run: the Figure-5 CSV; interrupted and resumed, it reaches the uni
         resume: true,
         quiet: true,
       }),
-    /tiny_erdos_renyi_egnn\.ckpt: checkpoint of clipGradNorm undefined; this run has clipGradNorm 1/,
+    /tiny_erdos_renyi_egnn\.ckpt: checkpoint of clipGradNorm none; this run has clipGradNorm 1/,
   );
   assert.equal(table.rows[1].clip_grad_norm, "0");
   for (const e of ["egnn", "rf"]) {
