@@ -116,7 +116,7 @@ export {
   scale,
   sub,
 } from "./lib/gpu/kernels/elementwise.ts";
-export { columnSum, sumAll } from "./lib/gpu/kernels/reduce.ts";
+export { columnSum, squaredNormAll, sumAll } from "./lib/gpu/kernels/reduce.ts";
 export {
   appendSegmentSum,
   gatherRows,

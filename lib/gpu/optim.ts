@@ -14,6 +14,7 @@ import { defineKernel } from "./dsl.ts";
 import { recordClear, recordDispatch } from "./commands.ts";
 import { empty, type Tensor, unusedBinding } from "./tensor.ts";
 import type { ParameterSet } from "./parameters.ts";
+import { squaredNormAll } from "./kernels/reduce.ts";
 
 // Four parameters per invocation (vec4 reads and writes: on lavapipe a storage access costs about
 // the same for a vec4 as for a scalar, and the scalar form took 10 ms of a 40 ms autoencoder step
@@ -38,7 +39,7 @@ const adamKernel = defineKernel({
     grad: { type: "vec4f", access: "read" },
     m: { type: "vec4f", access: "read_write" },
     v: { type: "vec4f", access: "read_write" },
-    // CLIP: the gradient's squared global norm (gradSquaredNorm), one value.
+    // CLIP: the gradient's squared global norm (squaredNormAll), one value.
     sqNorm: { type: "f32", access: "read" },
   },
   body: (c) => `
@@ -53,32 +54,6 @@ const adamKernel = defineKernel({
   v[index] = v1;
   let denom = sqrt(v1) / sqrt(params.bc2) + params.eps;
   param[index] = p - (params.lr / params.bc1) * m1 / denom;`,
-});
-
-/**
- * Σ g² over a flat gradient buffer of vec4s into `out[0]`: one workgroup, 64 strided partial
- * sums, then a fixed-order tree (deterministic).
- */
-const gradSquaredNormKernel = defineKernel({
-  name: "grad_sq_norm",
-  workgroupSize: 64,
-  uniforms: { n4: "u32" },
-  bindings: {
-    grad: { type: "vec4f", access: "read" },
-    out: { type: "f32", access: "read_write" },
-  },
-  functions: "var<workgroup> partial: array<f32, 64>;",
-  body: `
-  let lane = index;
-  var s = 0.0;
-  for (var i = lane; i < params.n4; i += 64u) { let g = grad[i]; s += dot(g, g); }
-  partial[lane] = s;
-  workgroupBarrier();
-  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
-    workgroupBarrier();
-  }
-  if (lane == 0u) { out[0] = partial[0]; }`,
 });
 
 /** Options of Adam / AdamW. */
@@ -155,17 +130,13 @@ export class Adam {
     const o = this.options;
     const beta1 = o.beta1 ?? 0.9, beta2 = o.beta2 ?? 0.999;
     const n4 = this.params.paddedSize / 4;
-    if (this.sqNorm) {
-      recordDispatch(gradSquaredNormKernel.variant(), [this.params.flatGrad, this.sqNorm], 64, {
-        n4,
-      });
-    }
+    if (this.sqNorm) squaredNormAll(this.params.flatGrad, this.sqNorm);
     recordDispatch(
       adamKernel.variant({ DECOUPLED: !!o.decoupled, CLIP: !!this.sqNorm }),
       [this.params.flat, this.params.flatGrad, this.m, this.v, this.sqNorm ?? unusedBinding()],
-      this.params.paddedSize / 4,
+      n4,
       {
-        n4: this.params.paddedSize / 4,
+        n4,
         lr,
         beta1,
         beta2,

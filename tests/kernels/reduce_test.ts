@@ -1,6 +1,7 @@
-// The reductions that are not autograd ops — columnSum, rowSum, sumAll — with their alpha and
+// The reductions that are not autograd ops — columnSum, rowSum, sumAll, squaredNormAll — with their alpha and
 // accumulate options, against tests/reference/reduce.ts (forward only, rtol 1e-5 floored at the
 // RMS of the expected values). Each test reads all its outputs at once.
+import assert from "node:assert/strict";
 import {
   columnSum,
   empty,
@@ -10,6 +11,7 @@ import {
   readMany,
   resetTape,
   rowSum,
+  squaredNormAll,
   sumAll,
 } from "../../mod.ts";
 import * as ref from "../reference/reduce.ts";
@@ -108,6 +110,29 @@ Deno.test("sumAll: n = 1000, 63, 1 and 0, with alpha and accumulate, match the r
         label: `sumAll n=${c.n}, accumulate, alpha 0.25`,
       });
     });
+  } finally {
+    resetTape();
+    endStep();
+  }
+});
+
+Deno.test("squaredNormAll: n = 1000, 4 and 0 match the reference Σ x²", async () => {
+  await getGpu();
+  const rng = new Random(64);
+  try {
+    const cases = [1000, 4, 0].map((n) => {
+      const x = rng.normals(n), out = fromArray([123], [1]); // overwritten, not accumulated
+      squaredNormAll(fromArray(x, [n]), out);
+      return { n, out, expected: ref.sumAll(x.map((v) => v * v)) };
+    });
+    const got = await readMany(cases.map((c) => c.out));
+    cases.forEach((c, i) => {
+      assertClose(got[i], [c.expected], { rtol: 1e-5, floor: Math.max(1, c.n), label: `n=${c.n}` });
+    });
+    assert.throws(
+      () => squaredNormAll(fromArray([1, 2, 3], [3]), empty([1])),
+      /not a multiple of 4/,
+    );
   } finally {
     resetTape();
     endStep();

@@ -120,6 +120,17 @@ export function rowSum(x: Tensor, out: Tensor, m: number, n: number, accumulate 
   recordDispatch(rowSumKernel.variant({ ACCUMULATE: accumulate }), [x, out], m, { m, n });
 }
 
+// One workgroup reduces everything: each of 64 lanes sums a strided share into `s`, then the lanes
+// combine in a fixed-order tree (deterministic), leaving the total in partial[0].
+const ONE_WORKGROUP_PARTIALS = "var<workgroup> partial: array<f32, 64>;";
+const ONE_WORKGROUP_TREE = `
+  partial[lane] = s;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
+    workgroupBarrier();
+  }`;
+
 const sumAllKernel = defineKernel({
   name: "sum_all",
   workgroupSize: 64,
@@ -129,23 +140,46 @@ const sumAllKernel = defineKernel({
     x: { type: "f32", access: "read" },
     out: { type: "f32", access: "read_write" },
   },
-  // One workgroup: 64 strided partial sums, then a fixed-order tree.
-  functions: "var<workgroup> partial: array<f32, 64>;",
+  functions: ONE_WORKGROUP_PARTIALS,
   body: (c) => `
   let lane = index;
   var s = 0.0;
   for (var i = lane; i < params.n; i += 64u) { s += x[i]; }
-  partial[lane] = s;
-  workgroupBarrier();
-  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) { partial[lane] = partial[lane] + partial[lane + stride]; }
-    workgroupBarrier();
-  }
+  ${ONE_WORKGROUP_TREE}
   if (lane == 0u) {
     let v = partial[0] * params.alpha;
     ${c.ACCUMULATE ? "out[0] = out[0] + v;" : "out[0] = v;"}
   }`,
 });
+
+/** Σ x² read as vec4s, in one workgroup (as sum_all). */
+const squaredNormAllKernel = defineKernel({
+  name: "squared_norm_all",
+  workgroupSize: 64,
+  uniforms: { n4: "u32" },
+  bindings: {
+    x: { type: "vec4f", access: "read" },
+    out: { type: "f32", access: "read_write" },
+  },
+  functions: ONE_WORKGROUP_PARTIALS,
+  body: `
+  let lane = index;
+  var s = 0.0;
+  for (var i = lane; i < params.n4; i += 64u) { let v = x[i]; s += dot(v, v); }
+  ${ONE_WORKGROUP_TREE}
+  if (lane == 0u) { out[0] = partial[0]; }`,
+});
+
+/**
+ * Records `out[0] = Σ_i x[i]²` (one workgroup, fixed order; x read four values at a time).
+ *
+ * @param x values, a multiple of 4 of them (a ParameterSet's flat buffers are)
+ * @param out one value
+ */
+export function squaredNormAll(x: Tensor, out: Tensor): void {
+  if (x.size % 4 !== 0) throw new Error(`squaredNormAll: size ${x.size} is not a multiple of 4`);
+  recordDispatch(squaredNormAllKernel.variant(), [x, out], 64, { n4: x.size / 4 });
+}
 
 /**
  * Records `out[0] (+)= alpha · Σ_i x[i]` (one workgroup, fixed order).
