@@ -21,15 +21,14 @@ import { getGpu } from "../lib/gpu/device.ts";
 import { readMany } from "../lib/gpu/tensor.ts";
 import { Adam } from "../lib/gpu/optim.ts";
 import { trainStep } from "../lib/gpu/step.ts";
-import { bceWithLogitsLoss, LossMeter } from "../lib/gpu/kernels/losses.ts";
+import { LossMeter } from "../lib/gpu/kernels/losses.ts";
 import { parseCommandLine } from "../lib/cli/args.ts";
 import { loadConfig } from "../lib/config/load.ts";
 import { type AeConfig, aeSchema } from "../lib/experiments/ae/config.ts";
-import { aeLearningRate } from "../lib/experiments/ae/train.ts";
-import { buildAutoencoder } from "../lib/experiments/ae/run.ts";
+import { aeLearningRate, aeStepLoss } from "../lib/experiments/ae/train.ts";
+import { aeEncoderSeeds, aeSplits, buildAutoencoder } from "../lib/experiments/ae/run.ts";
 import { AeGraphCache } from "../lib/experiments/ae/batches.ts";
 import { loadTrainingCheckpoint } from "../lib/experiments/training_checkpoint.ts";
-import { aeDatasetSplits } from "../lib/sim/graphs.ts";
 import { Random } from "../lib/random.ts";
 
 const SPEC = {
@@ -54,23 +53,16 @@ const epochs = Number(args.epochs ?? 1), block = Number(args.block ?? 250);
 const above = Number(args.above ?? 1000);
 
 await getGpu();
-const data = aeDatasetSplits(cfg.datasets[0], {
-  train: cfg.data.train,
-  val: cfg.data.val,
-  test: cfg.data.test,
-  seed: cfg.data.seed,
-  p: cfg.data.p,
-  communitySeeding: cfg.data.communitySeeding,
-});
-// As run.ts's trainOne for the encoder at index 0.
-const model = buildAutoencoder(cfg, encoder, cfg.seed, cfg.seed * 1000 + 500);
+const data = aeSplits(cfg, cfg.datasets[0]);
+const seeds = aeEncoderSeeds(cfg, 0);
+const model = buildAutoencoder(cfg, encoder, seeds.params, seeds.noise);
 // `--set train.clipGradNorm=c` replays what clipping would have done from the same state.
 const opt = new Adam(model.params, {
   lr: cfg.train.lr,
   weightDecay: cfg.train.weightDecay,
   clipGradNorm: cfg.train.clipGradNorm,
 });
-const train = { ...cfg.train, seed: cfg.seed * 1000 };
+const train = { ...cfg.train, seed: seeds.shuffling };
 const meta = await loadTrainingCheckpoint(args.checkpoint as string, model.params, opt, {
   lr: train.lr,
   seed: train.seed,
@@ -95,25 +87,14 @@ console.log(
 );
 console.log("epoch  steps        mean loss   largest   w         b");
 for (let epoch = meta.epoch + 1; epoch <= meta.epoch + epochs; epoch++) {
-  const lr = aeLearningRate({ ...train, checkpointPath: "", resume: false, label: "" }, epoch);
+  const lr = aeLearningRate(train, epoch);
   for (let i = 0; i < order.length; i++) order[i] = i;
   rng.shuffle(order);
   let sum = 0, max = -Infinity;
   for (let s = 0; s < steps; s++) {
     const graphs = order.slice(s * train.graphsPerStep, (s + 1) * train.graphsPerStep)
       .map((i) => data.train[i]);
-    await trainStep(
-      () => {
-        const batch = cache.batch(graphs);
-        return bceWithLogitsLoss(
-          model.forward(batch.graph, batch.adjacency),
-          batch.adjacency,
-          "sum",
-        );
-      },
-      opt,
-      { meter, lr },
-    );
+    await trainStep(() => aeStepLoss(model, cache, graphs), opt, { meter, lr });
     const loss = (await meter.read()).mean;
     losses.push(loss);
     sum += loss;

@@ -142,6 +142,36 @@ export function buildAutoencoder(
   return new GraphAutoencoder({ encoder, ...cfg.model, seed, noiseSeed });
 }
 
+/**
+ * The seeds of the encoder at `index` of the config's list: its parameters, its per-forward noise
+ * and the shuffling of its training graphs (so the seeds follow the position in `encoders`).
+ */
+export function aeEncoderSeeds(
+  cfg: AeConfig,
+  index: number,
+): { params: number; noise: number; shuffling: number } {
+  return {
+    params: cfg.seed + index,
+    noise: cfg.seed * 1000 + 500 + index,
+    shuffling: cfg.seed * 1000 + index,
+  };
+}
+
+/** The training, validation and test graphs of one dataset of the config. */
+export function aeSplits(
+  cfg: AeConfig,
+  dataset: AeDataset,
+): { train: AdjacencyGraph[]; val: AdjacencyGraph[]; test: AdjacencyGraph[] } {
+  return aeDatasetSplits(dataset, {
+    train: cfg.data.train,
+    val: cfg.data.val,
+    test: cfg.data.test,
+    seed: cfg.data.seed,
+    p: cfg.data.p,
+    communitySeeding: cfg.data.communitySeeding,
+  });
+}
+
 async function trainOne(
   cfg: AeConfig,
   encoder: AeEncoder,
@@ -159,12 +189,13 @@ async function trainOne(
       stepsPerSecond: NaN,
     };
   }
-  const model = buildAutoencoder(cfg, encoder, cfg.seed + index, cfg.seed * 1000 + 500 + index);
+  const seeds = aeEncoderSeeds(cfg, index);
+  const model = buildAutoencoder(cfg, encoder, seeds.params, seeds.noise);
   const curvePath = `${cfg.out}/${cfg.name}_${tag}_${encoder}_curve.csv`;
   try {
     const result: AeResult = await trainAutoencoder(model, data, {
       ...cfg.train,
-      seed: cfg.seed * 1000 + index,
+      seed: seeds.shuffling,
       checkpointPath: `${cfg.out}/${cfg.name}_${tag}_${encoder}.ckpt`,
       resume: o.resume,
       stopAfterEpochs: o.stopAfterEpochs,
@@ -299,14 +330,7 @@ export async function runAe(cfg: AeConfig, o: AeRunOptions): Promise<AeRunResult
     return { cells, csvPath, adapter };
   }
   for (const dataset of cfg.datasets) {
-    const data = aeDatasetSplits(dataset, {
-      train: cfg.data.train,
-      val: cfg.data.val,
-      test: cfg.data.test,
-      seed: cfg.data.seed,
-      p: cfg.data.p,
-      communitySeeding: cfg.data.communitySeeding,
-    });
+    const data = aeSplits(cfg, dataset);
     for (const [i, encoder] of cfg.encoders.entries()) {
       cells.push({ dataset, ...(await trainOne(cfg, encoder, i, dataset, data, o)) });
       await writeFileAtomic(

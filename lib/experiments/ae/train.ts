@@ -15,7 +15,7 @@
  */
 
 import { Adam, cosineLr } from "../../gpu/optim.ts";
-import { endStep } from "../../gpu/tensor.ts";
+import { endStep, type Tensor } from "../../gpu/tensor.ts";
 import { submit } from "../../gpu/commands.ts";
 import { noGrad, resetTape } from "../../gpu/tape.ts";
 import { trainStep } from "../../gpu/step.ts";
@@ -88,8 +88,27 @@ export interface AeTrainOptions {
 }
 
 /** The learning rate of an epoch: CosineAnnealingLR(T_max = epochs) stepped once per epoch. */
-export function aeLearningRate(o: AeTrainOptions, epoch: number): number {
+export function aeLearningRate(
+  o: Pick<AeTrainOptions, "lr" | "epochs" | "schedule">,
+  epoch: number,
+): number {
   return o.schedule === "cosine" ? cosineLr(o.lr, epoch, o.epochs) : o.lr;
+}
+
+/**
+ * One training step's loss (recorded, not read): the summed BCE of the graphs' decoded adjacency.
+ *
+ * @param model the autoencoder
+ * @param cache the device copies of the graphs
+ * @param graphs the step's graphs
+ */
+export function aeStepLoss(
+  model: GraphAutoencoder,
+  cache: AeGraphCache,
+  graphs: AdjacencyGraph[],
+): Tensor {
+  const b = cache.batch(graphs);
+  return bceWithLogitsLoss(model.forward(b.graph, b.adjacency), b.adjacency, "sum");
 }
 
 interface Best {
@@ -178,14 +197,7 @@ export async function trainAutoencoder(
       for (let s = 0; s < steps; s++) {
         const graphs = order.slice(s * o.graphsPerStep, (s + 1) * o.graphsPerStep)
           .map((i) => data.train[i]);
-        await trainStep(
-          () => {
-            const b = cache.batch(graphs);
-            return bceWithLogitsLoss(model.forward(b.graph, b.adjacency), b.adjacency, "sum");
-          },
-          opt,
-          { meter: trainMeter, lr },
-        );
+        await trainStep(() => aeStepLoss(model, cache, graphs), opt, { meter: trainMeter, lr });
       }
       // The meter's mean is per step; a step's loss is the sum over its graphs.
       const epochLoss = await trainMeter.read();
