@@ -1,6 +1,6 @@
-// The reductions that are not autograd ops — columnSum, rowSum, sumAll, squaredNormAll — with their alpha and
-// accumulate options, against tests/reference/reduce.ts (forward only, rtol 1e-5 floored at the
-// RMS of the expected values). Each test reads all its outputs at once.
+// The reductions that are not autograd ops — columnSum, rowSum, sumAll, squaredNormAll — with
+// their alpha and accumulate options, against tests/reference/reduce.ts (forward only, rtol 1e-5
+// floored at the RMS of the expected values). Each test reads all its outputs at once.
 import assert from "node:assert/strict";
 import {
   columnSum,
